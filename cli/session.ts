@@ -1,0 +1,158 @@
+// Interactive and streaming sessions: boot one system and connect its console to the
+// host's stdin and stdout until it halts, goes idle, or the user leaves.
+//
+//   shell mode  no init arguments; sh reads commands from the console
+//   run mode    init runs one program and halts with its exit status
+//   typed mode  a foreign image's shell gets one command typed at its first prompt,
+//               and the session ends at the next prompt (as the lab's grader does)
+
+import { boot, type KernelStats } from "../kernel/main.ts";
+import { ConsoleDevice } from "../machine/console.ts";
+import {
+  enterRawMode,
+  OutputBuffer,
+  restoreTerminal,
+  StdinPump,
+  stdinKind,
+  writeErr,
+} from "./host.ts";
+
+/** Instructions per call to kernel.run(). */
+export const SLICE = 1_000_000;
+
+export interface SessionOptions {
+  fsImage: Uint8Array;
+  eager: boolean;
+  /** Run mode: the program and its arguments. */
+  initArgs?: string[];
+  /** Typed mode: the command line to type at the first prompt. */
+  typed?: string;
+}
+
+export interface SessionResult {
+  /** The host exit code. */
+  code: number;
+  stats: KernelStats;
+  seconds: number;
+}
+
+const CTRL_A = 0x01;
+const CTRL_C = 0x03;
+
+/** Map an xv6 exit status to a host exit code (-1 -> 255). */
+export function exitCode(status: number): number {
+  return status & 0xff;
+}
+
+/** Boot a system and connect it to the host until it is done. */
+export async function runSession(opts: SessionOptions): Promise<SessionResult> {
+  const out = new OutputBuffer();
+  const dev = new ConsoleDevice(out.sink);
+  const interactive = stdinKind() === "terminal" && opts.typed === undefined;
+
+  // Keystrokes: Ctrl-C twice in a row, or Ctrl-A then x, leave xv6lazy; Ctrl-A Ctrl-A
+  // sends one Ctrl-A. Everything else goes to the console (Enter arrives as CR, which
+  // the console driver turns into a newline).
+  let quit = false;
+  let lastWasCtrlC = false;
+  let afterCtrlA = false;
+  const keys = (bytes: Uint8Array): void => {
+    for (const c of bytes) {
+      if (afterCtrlA) {
+        afterCtrlA = false;
+        if (c === 0x78 || c === 0x58) quit = true;
+        else if (c === CTRL_A) dev.pushInput(Uint8Array.of(c));
+        continue;
+      }
+      if (c === CTRL_A) {
+        afterCtrlA = true;
+        continue;
+      }
+      if (c === CTRL_C) {
+        if (lastWasCtrlC) quit = true;
+        else writeErr("\n[xv6lazy: press Ctrl-C again (or Ctrl-A x) to quit]\n");
+        lastWasCtrlC = true;
+        continue;
+      }
+      lastWasCtrlC = false;
+      dev.pushInput(Uint8Array.of(c));
+    }
+  };
+
+  let pump: StdinPump | null = null;
+  if (opts.typed === undefined) {
+    pump = new StdinPump(interactive ? keys : (b) => dev.pushInput(b));
+    if (interactive) enterRawMode();
+    pump.start();
+  }
+
+  const kernel = boot({
+    fsImage: opts.fsImage,
+    console: dev,
+    eager: opts.eager,
+    initArgs: opts.initArgs,
+  });
+  const t0 = performance.now();
+  let lastYield = t0;
+  let typedAt = -1; // output offset at which the typed command went in
+  let seen = ""; // typed mode: the output so far, to find prompts
+  const decoder = new TextDecoder();
+  if (opts.typed !== undefined) {
+    const sink = out.sink;
+    dev.sink = (b) => {
+      seen += decoder.decode(b, { stream: true });
+      sink(b);
+    };
+  }
+  const finish = (code: number): SessionResult => {
+    out.flush();
+    restoreTerminal();
+    return { code, stats: kernel.stats(), seconds: (performance.now() - t0) / 1000 };
+  };
+
+  try {
+    for (;;) {
+      if (pump?.ended && !dev.inputEnded) dev.endInput();
+      const state = kernel.run(SLICE);
+      out.flush();
+      if (state === "halted") return finish(exitCode(kernel.exitStatus));
+      if (quit) return finish(opts.initArgs ? 130 : 0);
+      if (opts.typed !== undefined) {
+        if (typedAt < 0) {
+          if (seen.includes("$ ")) {
+            typedAt = seen.length;
+            dev.pushInput(opts.typed + "\n");
+            continue;
+          }
+        } else if (seen.indexOf("$ ", typedAt) >= 0) {
+          return finish(0);
+        }
+      }
+      if (state === "waiting") {
+        if (dev.hasInput()) continue; // the kernel takes it on the next slice
+        if (pump && !pump.ended) {
+          await pump.next();
+          lastYield = performance.now();
+          continue;
+        }
+        // Every process waits for console input that will never come.
+        if (opts.initArgs) {
+          writeErr(
+            `xv6lazy: ${opts.initArgs[0]} is waiting for console input, but the input has ended\n`,
+          );
+          return finish(1);
+        }
+        return finish(0); // shell mode: the input is used up and the system is idle
+      }
+      const now = performance.now();
+      if (now - lastYield > 20) {
+        // Let the stdin reader deliver keystrokes.
+        await new Promise((r) => setTimeout(r, 0));
+        lastYield = performance.now();
+      }
+    }
+  } finally {
+    out.flush();
+    restoreTerminal();
+  }
+}

@@ -1,0 +1,104 @@
+// Boot: build the machine, initialise the kernel's subsystems, start init, and run.
+
+import type { ConsoleDevice } from "../machine/console.ts";
+import { Disk } from "../machine/disk.ts";
+import { Hart } from "../machine/hart.ts";
+import { Ram } from "../machine/ram.ts";
+import { cpu, cpuinit } from "./cpu.ts";
+import { kinit, kstats } from "./kalloc.ts";
+import { vmconfig, vmstats } from "./vm.ts";
+import { machinestate, procinit, userinit } from "./proc.ts";
+import { consoleinit, kprintf } from "./console.ts";
+import { binit } from "./bio.ts";
+import { fsinit } from "./fs.ts";
+import { ROOTDEV } from "./param.ts";
+import { clock, clockinit } from "./clock.ts";
+import { exec } from "./exec.ts";
+import { type RunState, scheduler, schedinit } from "./sched.ts";
+import { trapstats } from "./trap.ts";
+
+export type { RunState };
+
+export interface BootOptions {
+  /** The root file-system image (xv6 format); the kernel reads and writes it in place. */
+  fsImage: Uint8Array;
+  /** Console device: where output goes and input comes from. */
+  console: ConsoleDevice;
+  /** Turn lazy allocation off: sbrk allocates at once, as before the lab. */
+  eager?: boolean;
+  /** Extra arguments for /init (run mode: `init PROG ARGS...`); empty = the shell. */
+  initArgs?: string[];
+}
+
+export interface KernelStats {
+  instructions: number;
+  ticks: number;
+  pageFaults: number; // lazy page faults served
+  pagesAllocated: number;
+  pagesFreed: number;
+  freePages: number;
+  faultKills: number; // processes killed by a fatal fault
+  syscalls: number;
+}
+
+export interface Kernel {
+  /** Run up to budget instructions (plus the kernel work they cause). */
+  run(budget: number): RunState;
+  /** init's exit status once halted (run mode); -1 after a kernel panic. */
+  readonly exitStatus: number;
+  /** Counters for --stats. */
+  stats(): KernelStats;
+  /** The disk, so the CLI can save a --fs image back. */
+  readonly disk: Disk;
+}
+
+/** Boot a fresh system. Only one system is live at a time in a host process. */
+export function boot(opts: BootOptions): Kernel {
+  const ram = new Ram();
+  const hart = new Hart(ram);
+  const disk = new Disk(opts.fsImage);
+  cpuinit(ram, hart);
+  kinit(ram);
+  vmconfig.lazy = !opts.eager;
+  vmstats.lazyFaults = 0;
+  trapstats.syscalls = 0;
+  procinit();
+  schedinit();
+  machinestate.runMode = (opts.initArgs ?? []).length > 0;
+  consoleinit(opts.console);
+  binit(disk);
+  fsinit(ROOTDEV);
+  clockinit();
+  userinit(exec, opts.initArgs ?? []);
+  return {
+    run: (budget) => guardedRun(budget),
+    get exitStatus() {
+      return machinestate.exitStatus;
+    },
+    stats: () => ({
+      instructions: cpu.hart.instret,
+      ticks: clock.ticks,
+      pageFaults: vmstats.lazyFaults,
+      pagesAllocated: kstats.allocated,
+      pagesFreed: kstats.freed,
+      freePages: kstats.free,
+      faultKills: machinestate.faultKills,
+      syscalls: trapstats.syscalls,
+    }),
+    disk,
+  };
+}
+
+/** Run the scheduler; a kernel panic halts the machine with a message instead of crashing the host. */
+function guardedRun(budget: number): RunState {
+  if (machinestate.halted) return "halted";
+  try {
+    return scheduler(budget);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    kprintf(`\n${msg.startsWith("panic") ? msg : "panic: " + msg}\n`);
+    machinestate.halted = true;
+    machinestate.exitStatus = -1;
+    return "halted";
+  }
+}

@@ -1,0 +1,1041 @@
+// One RV64IMAC hart running in U-mode, with an Sv39 MMU. The kernel (host code)
+// is the supervisor: run() executes user instructions until a trap, records the
+// trap in the S-mode CSRs and returns its cause.
+//
+// Speed comes from three caches:
+//  - decoded instructions, per physical page (invalidated when the page is written),
+//  - a software TLB per access kind (fetch, load, store), direct mapped,
+//  - the current fetch page, so sequential instructions skip translation.
+// Registers are (lo, hi) int32 pairs; nothing is allocated per instruction.
+
+import { KERNBASE, PAGE_SIZE, PHYSTOP, RAM_PAGES, Ram } from "./ram.ts";
+import * as D from "./decode.ts";
+import { decode16, decode32 } from "./decode.ts";
+import { div64, divu64, mul64, mulh64, mulhsu64, mulhu64, res } from "./arith.ts";
+
+export const CAUSE_MISALIGNED_FETCH = 0,
+  CAUSE_FETCH_ACCESS = 1,
+  CAUSE_ILLEGAL = 2,
+  CAUSE_BREAKPOINT = 3,
+  CAUSE_MISALIGNED_LOAD = 4,
+  CAUSE_LOAD_ACCESS = 5,
+  CAUSE_MISALIGNED_STORE = 6,
+  CAUSE_STORE_ACCESS = 7,
+  CAUSE_ECALL_U = 8,
+  CAUSE_FETCH_PAGE_FAULT = 12,
+  CAUSE_LOAD_PAGE_FAULT = 13,
+  CAUSE_STORE_PAGE_FAULT = 15;
+/** Returned by run() for the supervisor timer interrupt. */
+export const IRQ_TIMER = 0x80000005;
+export const CSR_SSTATUS = 0x100,
+  CSR_SIE = 0x104,
+  CSR_STVEC = 0x105,
+  CSR_SSCRATCH = 0x140,
+  CSR_SEPC = 0x141,
+  CSR_SCAUSE = 0x142,
+  CSR_STVAL = 0x143,
+  CSR_SIP = 0x144,
+  CSR_SATP = 0x180;
+
+const CSR_CYCLE = 0xc00, CSR_TIME = 0xc01, CSR_INSTRET = 0xc02;
+const SSTATUS_SIE = 1 << 1, SSTATUS_SPIE = 1 << 5, SSTATUS_SPP = 1 << 8, SSTATUS_MXR = 1 << 19;
+
+// Access kinds.
+const ACC_FETCH = 0, ACC_LOAD = 1, ACC_STORE = 2;
+const PAGE_FAULT = [CAUSE_FETCH_PAGE_FAULT, CAUSE_LOAD_PAGE_FAULT, CAUSE_STORE_PAGE_FAULT];
+const ACCESS_FAULT = [CAUSE_FETCH_ACCESS, CAUSE_LOAD_ACCESS, CAUSE_STORE_ACCESS];
+
+// PTE bits.
+const PTE_V = 1, PTE_R = 2, PTE_W = 4, PTE_X = 8, PTE_U = 16, PTE_A = 64, PTE_D = 128;
+
+const TLB_SIZE = 1024;
+const TLB_MASK = TLB_SIZE - 1;
+const TWO32 = 4294967296;
+const RAM_BASE_OFF = 0;
+const NO_CODE = new Int32Array(4096); // offsets handed around are pa - KERNBASE
+
+export class Hart {
+  /** 66 slots: x0..x31 as (lo, hi) pairs, then a scratch pair that x0 writes go to. */
+  private readonly regs: Int32Array;
+  /** Register i's low half at x[2*i], high half at x[2*i+1]; x0 always 0. */
+  readonly x: Int32Array;
+  pcLo = 0;
+  pcHi = 0;
+  instret = 0;
+  timecmp = Infinity;
+
+  private readonly ram: Ram;
+  private readonly view: DataView;
+  private readonly bytes: Uint8Array;
+  private readonly csrLo = new Int32Array(4096);
+  private readonly csrHi = new Int32Array(4096);
+
+  // Software TLBs: tag = virtual page number (VA < 2^38 only), base = page offset in RAM.
+  private readonly tlbTag: Int32Array[] = [
+    new Int32Array(TLB_SIZE).fill(-1),
+    new Int32Array(TLB_SIZE).fill(-1),
+    new Int32Array(TLB_SIZE).fill(-1),
+  ];
+  private readonly tlbBase: Int32Array[] = [
+    new Int32Array(TLB_SIZE),
+    new Int32Array(TLB_SIZE),
+    new Int32Array(TLB_SIZE),
+  ];
+
+  /** Decoded instructions per physical page: [word, imm] per halfword slot. */
+  private readonly decoded: (Int32Array | null)[] = new Array(RAM_PAGES).fill(null);
+
+  // LR/SC reservation (RAM offset), -1 when none.
+  private reservation = -1;
+
+  // Fault detail from the slow paths.
+  private faultCause = 0;
+  private faultLo = 0;
+  private faultHi = 0;
+
+  constructor(ram: Ram) {
+    this.ram = ram;
+    this.view = ram.view;
+    this.bytes = ram.bytes;
+    this.regs = new Int32Array(66);
+    this.x = this.regs.subarray(0, 64);
+    ram.onCodeWrite = (page: number) => this.invalidateCode(page);
+  }
+
+  // ---------------------------------------------------------------- CSRs
+
+  readCsrLo(n: number): number {
+    if (n === CSR_CYCLE || n === CSR_TIME || n === CSR_INSTRET) return this.instret | 0;
+    return this.csrLo[n & 0xfff];
+  }
+
+  readCsrHi(n: number): number {
+    if (n === CSR_CYCLE || n === CSR_TIME || n === CSR_INSTRET) {
+      return Math.floor(this.instret / TWO32) | 0;
+    }
+    return this.csrHi[n & 0xfff];
+  }
+
+  writeCsr(n: number, lo: number, hi: number): void {
+    n &= 0xfff;
+    const oldLo = this.csrLo[n], oldHi = this.csrHi[n];
+    this.csrLo[n] = lo | 0;
+    this.csrHi[n] = hi | 0;
+    if (n === CSR_SATP && (oldLo !== (lo | 0) || oldHi !== (hi | 0))) this.sfenceVma();
+    if (n === CSR_SSTATUS && ((oldLo ^ lo) & SSTATUS_MXR) !== 0) this.sfenceVma();
+  }
+
+  /** Flush every cached translation. */
+  sfenceVma(): void {
+    for (let k = 0; k < 3; k++) this.tlbTag[k].fill(-1);
+  }
+
+  private invalidateCode(page: number): void {
+    const d = this.decoded[page];
+    if (d !== null) d.fill(0);
+    this.ram.codePage[page] = 0;
+  }
+
+  // ---------------------------------------------------------------- MMU
+
+  /**
+   * Translate the page holding VA (lo, hi) for an access kind. Returns the RAM
+   * offset of the 4 KiB physical page, or -1 with faultCause/faultLo/faultHi set.
+   * Fills the TLB on success.
+   */
+  private translatePage(lo: number, hi: number, acc: number): number {
+    const satpHi = this.csrHi[CSR_SATP];
+    const mode = satpHi >>> 28;
+    let pageOff: number;
+    if (mode === 0) {
+      const pa = (hi >>> 0) * TWO32 + (lo >>> 0);
+      if (hi !== 0 || pa < KERNBASE || pa >= PHYSTOP) {
+        return this.fault(ACCESS_FAULT[acc], lo, hi);
+      }
+      pageOff = (pa - KERNBASE) & ~0xfff;
+    } else {
+      if (((hi << 25) >> 25) !== hi) return this.fault(PAGE_FAULT[acc], lo, hi);
+      const vpn = [(lo >>> 12) & 0x1ff, (lo >>> 21) & 0x1ff, ((hi & 0x7f) << 2) | (lo >>> 30)];
+      let table = ((satpHi & 0xfff) * TWO32 + (this.csrLo[CSR_SATP] >>> 0)) * PAGE_SIZE;
+      let level = 2;
+      let pteLo = 0, pteHi = 0, pteOff = 0;
+      for (;;) {
+        const pteAddr = table + vpn[level] * 8;
+        if (pteAddr < KERNBASE || pteAddr + 8 > PHYSTOP) {
+          return this.fault(ACCESS_FAULT[acc], lo, hi);
+        }
+        pteOff = pteAddr - KERNBASE;
+        pteLo = this.view.getInt32(pteOff, true);
+        pteHi = this.view.getInt32(pteOff + 4, true);
+        if ((pteLo & PTE_V) === 0 || ((pteLo & PTE_R) === 0 && (pteLo & PTE_W) !== 0)) {
+          return this.fault(PAGE_FAULT[acc], lo, hi);
+        }
+        if ((pteHi >>> 22) !== 0) return this.fault(PAGE_FAULT[acc], lo, hi);
+        if ((pteLo & (PTE_R | PTE_X)) !== 0) break;
+        if (level === 0) return this.fault(PAGE_FAULT[acc], lo, hi);
+        level--;
+        table = ((pteHi & 0x3fffff) * 4194304 + (pteLo >>> 10)) * PAGE_SIZE;
+      }
+      // Leaf permission checks (U-mode).
+      if ((pteLo & PTE_U) === 0) return this.fault(PAGE_FAULT[acc], lo, hi);
+      if (acc === ACC_FETCH) {
+        if ((pteLo & PTE_X) === 0) return this.fault(PAGE_FAULT[acc], lo, hi);
+      } else if (acc === ACC_LOAD) {
+        const mxr = (this.csrLo[CSR_SSTATUS] & SSTATUS_MXR) !== 0;
+        if ((pteLo & PTE_R) === 0 && !(mxr && (pteLo & PTE_X) !== 0)) {
+          return this.fault(PAGE_FAULT[acc], lo, hi);
+        }
+      } else if ((pteLo & PTE_W) === 0) {
+        return this.fault(PAGE_FAULT[acc], lo, hi);
+      }
+      let ppn = (pteHi & 0x3fffff) * 4194304 + (pteLo >>> 10);
+      if (level === 2) {
+        if (ppn % 262144 !== 0) return this.fault(PAGE_FAULT[acc], lo, hi);
+        ppn += vpn[1] * 512 + vpn[0];
+      } else if (level === 1) {
+        if (ppn % 512 !== 0) return this.fault(PAGE_FAULT[acc], lo, hi);
+        ppn += vpn[0];
+      }
+      // Accessed / dirty bits, written back to RAM as QEMU does.
+      const want = acc === ACC_STORE ? PTE_A | PTE_D : PTE_A;
+      if ((pteLo & want) !== want) {
+        this.view.setInt32(pteOff, pteLo | want, true);
+        const pg = pteOff >>> 12;
+        if (this.ram.codePage[pg]) this.invalidateCode(pg);
+      }
+      const pa = ppn * PAGE_SIZE;
+      if (pa < KERNBASE || pa >= PHYSTOP) return this.fault(ACCESS_FAULT[acc], lo, hi);
+      pageOff = pa - KERNBASE;
+    }
+    if ((hi >>> 6) === 0) {
+      const tag = (hi << 20) | (lo >>> 12);
+      this.tlbTag[acc][tag & TLB_MASK] = tag;
+      this.tlbBase[acc][tag & TLB_MASK] = pageOff;
+    }
+    return pageOff + RAM_BASE_OFF;
+  }
+
+  private fault(cause: number, lo: number, hi: number): number {
+    this.faultCause = cause;
+    this.faultLo = lo;
+    this.faultHi = hi;
+    return -1;
+  }
+
+  /** RAM offset for an access of `size` bytes that stays within one page, or -1. */
+  private addr(lo: number, hi: number, acc: number): number {
+    if ((hi >>> 6) === 0) {
+      const tag = (hi << 20) | (lo >>> 12);
+      if (this.tlbTag[acc][tag & TLB_MASK] === tag) {
+        return this.tlbBase[acc][tag & TLB_MASK] | (lo & 0xfff);
+      }
+    }
+    const p = this.translatePage(lo, hi, acc);
+    return p < 0 ? -1 : p | (lo & 0xfff);
+  }
+
+  /**
+   * General load (any alignment, may cross a page). Writes the zero-extended value
+   * into res.lo/res.hi. Returns 0 or a fault cause (detail in faultLo/faultHi).
+   */
+  private loadSlow(lo: number, hi: number, size: number): number {
+    const inPage = 4096 - (lo & 0xfff);
+    let p0: number, p1 = 0;
+    p0 = this.addr(lo, hi, ACC_LOAD);
+    if (p0 < 0) return this.faultCause;
+    if (size > inPage) {
+      const nlo = (lo + inPage) | 0;
+      const nhi = (hi + ((nlo >>> 0) < (lo >>> 0) ? 1 : 0)) | 0;
+      p1 = this.addr(nlo, nhi, ACC_LOAD);
+      if (p1 < 0) return this.faultCause;
+    }
+    let vlo = 0, vhi = 0;
+    for (let i = size - 1; i >= 0; i--) {
+      const b = this.bytes[i < inPage ? p0 + i : p1 + (i - inPage)];
+      if (i >= 4) vhi |= b << ((i - 4) * 8);
+      else vlo |= b << (i * 8);
+    }
+    res.lo = vlo;
+    res.hi = vhi;
+    return 0;
+  }
+
+  /** General store (any alignment, may cross a page). Returns 0 or a fault cause. */
+  private storeSlow(lo: number, hi: number, size: number, vlo: number, vhi: number): number {
+    const inPage = 4096 - (lo & 0xfff);
+    let p1 = 0;
+    const p0 = this.addr(lo, hi, ACC_STORE);
+    if (p0 < 0) return this.faultCause;
+    if (size > inPage) {
+      const nlo = (lo + inPage) | 0;
+      const nhi = (hi + ((nlo >>> 0) < (lo >>> 0) ? 1 : 0)) | 0;
+      p1 = this.addr(nlo, nhi, ACC_STORE);
+      if (p1 < 0) return this.faultCause;
+    }
+    for (let i = 0; i < size; i++) {
+      const b = i >= 4 ? vhi >>> ((i - 4) * 8) : vlo >>> (i * 8);
+      const p = i < inPage ? p0 + i : p1 + (i - inPage);
+      this.bytes[p] = b;
+      if (this.ram.codePage[p >>> 12]) this.invalidateCode(p >>> 12);
+    }
+    return 0;
+  }
+
+  // ---------------------------------------------------------------- atomics / CSR
+
+  /** Execute an LR/SC/AMO. Returns 0 or a trap cause. */
+  private atomic(inst: number, rd: number, a1: number, a2: number): number {
+    const x = this.regs;
+    const dbl = ((inst >>> 12) & 7) === 3;
+    const f5 = inst >>> 27;
+    const lo = x[a1], hi = x[a1 + 1];
+    const size = dbl ? 8 : 4;
+    if ((lo & (size - 1)) !== 0) {
+      this.fault(f5 === 2 ? CAUSE_MISALIGNED_LOAD : CAUSE_MISALIGNED_STORE, lo, hi);
+      return this.faultCause;
+    }
+    if (f5 === 2) {
+      const p = this.addr(lo, hi, ACC_LOAD);
+      if (p < 0) return this.faultCause;
+      const vlo = this.view.getInt32(p, true);
+      x[rd] = vlo;
+      x[rd + 1] = dbl ? this.view.getInt32(p + 4, true) : vlo >> 31;
+      this.reservation = p;
+      return 0;
+    }
+    const p = this.addr(lo, hi, ACC_STORE);
+    if (p < 0) return this.faultCause;
+    const page = p >>> 12;
+    if (f5 === 3) {
+      const ok = this.reservation === p;
+      this.reservation = -1;
+      if (ok) {
+        this.view.setInt32(p, x[a2], true);
+        if (dbl) this.view.setInt32(p + 4, x[a2 + 1], true);
+        if (this.ram.codePage[page]) this.invalidateCode(page);
+      }
+      x[rd] = ok ? 0 : 1;
+      x[rd + 1] = 0;
+      return 0;
+    }
+    const olo = this.view.getInt32(p, true);
+    const ohi = dbl ? this.view.getInt32(p + 4, true) : olo >> 31;
+    const blo = x[a2], bhi = dbl ? x[a2 + 1] : x[a2] >> 31;
+    let nlo = 0, nhi = 0;
+    switch (f5) {
+      case 1: // swap
+        nlo = blo;
+        nhi = bhi;
+        break;
+      case 0: { // add
+        nlo = (olo + blo) | 0;
+        nhi = (ohi + bhi + ((nlo >>> 0) < (olo >>> 0) ? 1 : 0)) | 0;
+        break;
+      }
+      case 4:
+        nlo = olo ^ blo;
+        nhi = ohi ^ bhi;
+        break;
+      case 12:
+        nlo = olo & blo;
+        nhi = ohi & bhi;
+        break;
+      case 8:
+        nlo = olo | blo;
+        nhi = ohi | bhi;
+        break;
+      default: {
+        const signed = f5 === 16 || f5 === 20;
+        const wantMax = f5 === 20 || f5 === 28;
+        let lt: boolean;
+        if (ohi !== bhi) lt = signed ? ohi < bhi : (ohi >>> 0) < (bhi >>> 0);
+        else lt = (olo >>> 0) < (blo >>> 0);
+        const takeOld = wantMax ? !lt : lt;
+        nlo = takeOld ? olo : blo;
+        nhi = takeOld ? ohi : bhi;
+      }
+    }
+    this.view.setInt32(p, nlo, true);
+    if (dbl) this.view.setInt32(p + 4, nhi, true);
+    if (this.ram.codePage[page]) this.invalidateCode(page);
+    x[rd] = olo;
+    x[rd + 1] = ohi;
+    return 0;
+  }
+
+  /** Execute a Zicsr instruction from U-mode. Returns 0 or CAUSE_ILLEGAL. */
+  private csr(inst: number, rd: number, instret: number): number {
+    const x = this.regs;
+    const f3 = (inst >>> 12) & 7;
+    const csr = inst >>> 20;
+    const src = (inst >>> 15) & 31;
+    if (csr !== CSR_CYCLE && csr !== CSR_TIME && csr !== CSR_INSTRET) return CAUSE_ILLEGAL;
+    // csrrw/csrrwi always write; csrrs/csrrc(i) write unless the source is x0 / 0.
+    const writes = (f3 & 3) === 1 || src !== 0;
+    if (writes) return CAUSE_ILLEGAL;
+    x[rd] = instret | 0;
+    x[rd + 1] = Math.floor(instret / TWO32) | 0;
+    return 0;
+  }
+
+  // ---------------------------------------------------------------- fetch
+
+  /** Decoded-page array for a RAM page offset, created on first use. */
+  private codeArray(pageOff: number): Int32Array {
+    const page = pageOff >>> 12;
+    let d = this.decoded[page];
+    if (d === null) {
+      d = new Int32Array(4096);
+      this.decoded[page] = d;
+    }
+    this.ram.codePage[page] = 1;
+    return d;
+  }
+
+  /**
+   * Decode the instruction at pc whose first halfword is at RAM offset p (within a
+   * page), fetching the second half from the next page if it crosses. Stores the
+   * packed word in res.lo and the immediate in res.hi. Returns 0 or a fault cause;
+   * `cache` tells whether the result may be stored in the decoded page.
+   */
+  private decodeAt(p: number, pcLo: number, pcHi: number): number {
+    const half = this.bytes[p] | (this.bytes[p + 1] << 8);
+    if ((half & 3) !== 3) {
+      res.lo = decode16(half);
+      res.hi = D.decodedImm;
+      return 0;
+    }
+    if ((p & 0xfff) !== 0xffe) {
+      res.lo = decode32(this.view.getInt32(p, true));
+      res.hi = D.decodedImm;
+      return 0;
+    }
+    const nlo = (pcLo + 2) | 0;
+    const nhi = (pcHi + ((nlo >>> 0) < (pcLo >>> 0) ? 1 : 0)) | 0;
+    const q = this.addr(nlo, nhi, ACC_FETCH);
+    if (q < 0) return this.faultCause;
+    const upper = this.bytes[q] | (this.bytes[q + 1] << 8);
+    res.lo = decode32(half | (upper << 16));
+    res.hi = D.decodedImm;
+    return -1; // decoded fine but must not be cached
+  }
+
+  // ---------------------------------------------------------------- run
+
+  /**
+   * Execute U-mode instructions until a trap (returns its cause, or IRQ_TIMER) or
+   * until `budget` instructions have retired (returns -1).
+   */
+  run(budget: number): number {
+    const x = this.regs;
+    const view = this.view;
+    const codePage = this.ram.codePage;
+    const rtag = this.tlbTag[ACC_LOAD], rbase = this.tlbBase[ACC_LOAD];
+    const wtag = this.tlbTag[ACC_STORE], wbase = this.tlbBase[ACC_STORE];
+    let pcLo = this.pcLo | 0, pcHi = this.pcHi | 0;
+    const start = this.instret;
+    const toTimer = this.timecmp - start;
+    let stop = toTimer < budget ? toTimer : budget;
+    let n = 0;
+    let cause = -1;
+    let tval = 0, tvalHi = 0;
+    // Current fetch page: virtual page (lo part with low 12 bits clear, hi), and its code.
+    let fLo = 1, fHi = 0;
+    let code: Int32Array = NO_CODE;
+    let codeBase = 0;
+    if ((pcLo & 1) !== 0) {
+      cause = CAUSE_MISALIGNED_FETCH;
+      tval = pcLo;
+      tvalHi = pcHi;
+      stop = 0;
+    }
+
+    loop: for (;;) {
+      if (n >= stop) {
+        if (cause === -1 && n < budget) cause = IRQ_TIMER;
+        break;
+      }
+      if ((pcLo & ~0xfff) !== fLo || pcHi !== fHi) {
+        const p = this.addr(pcLo, pcHi, ACC_FETCH);
+        if (p < 0) {
+          cause = this.faultCause;
+          tval = this.faultLo;
+          tvalHi = this.faultHi;
+          break;
+        }
+        codeBase = p & ~0xfff;
+        code = this.codeArray(codeBase);
+        fLo = pcLo & ~0xfff;
+        fHi = pcHi;
+      }
+      const slot = pcLo & 0xffe;
+      let w = code[slot];
+      let imm = code[slot + 1];
+      if (w === 0) {
+        const r = this.decodeAt(codeBase | slot, pcLo, pcHi);
+        if (r > 0) {
+          cause = r;
+          tval = this.faultLo;
+          tvalHi = this.faultHi;
+          break;
+        }
+        w = res.lo;
+        imm = res.hi;
+        if (r === 0) {
+          codePage[codeBase >>> 12] = 1;
+          code[slot] = w;
+          code[slot + 1] = imm;
+        }
+      }
+      n++;
+      const rd = (w >>> 8) & 0x7f;
+      const a1 = (w >>> 15) & 0x3f;
+      const a2 = (w >>> 21) & 0x3f;
+      const ilen = w >>> 27;
+      switch (w & 0xff) {
+        case D.OP_LUI:
+          x[rd] = imm;
+          x[rd + 1] = imm >> 31;
+          break;
+        case D.OP_AUIPC: {
+          const lo = (pcLo + imm) | 0;
+          x[rd + 1] = (pcHi + (imm >> 31) + ((lo >>> 0) < (pcLo >>> 0) ? 1 : 0)) | 0;
+          x[rd] = lo;
+          break;
+        }
+        case D.OP_JAL: {
+          const link = (pcLo + ilen) | 0;
+          const linkHi = (pcHi + ((link >>> 0) < (pcLo >>> 0) ? 1 : 0)) | 0;
+          const lo = (pcLo + imm) | 0;
+          pcHi = (pcHi + (imm >> 31) + ((lo >>> 0) < (pcLo >>> 0) ? 1 : 0)) | 0;
+          pcLo = lo;
+          x[rd] = link;
+          x[rd + 1] = linkHi;
+          continue loop;
+        }
+        case D.OP_JALR: {
+          const link = (pcLo + ilen) | 0;
+          const linkHi = (pcHi + ((link >>> 0) < (pcLo >>> 0) ? 1 : 0)) | 0;
+          const b = x[a1];
+          const lo = (b + imm) | 0;
+          pcHi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
+          pcLo = lo & ~1;
+          x[rd] = link;
+          x[rd + 1] = linkHi;
+          continue loop;
+        }
+        case D.OP_BEQ:
+          if (x[a1] === x[a2] && x[a1 + 1] === x[a2 + 1]) {
+            const lo = (pcLo + imm) | 0;
+            pcHi = (pcHi + (imm >> 31) + ((lo >>> 0) < (pcLo >>> 0) ? 1 : 0)) | 0;
+            pcLo = lo;
+            continue loop;
+          }
+          break;
+        case D.OP_BNE:
+          if (x[a1] !== x[a2] || x[a1 + 1] !== x[a2 + 1]) {
+            const lo = (pcLo + imm) | 0;
+            pcHi = (pcHi + (imm >> 31) + ((lo >>> 0) < (pcLo >>> 0) ? 1 : 0)) | 0;
+            pcLo = lo;
+            continue loop;
+          }
+          break;
+        case D.OP_BLT: {
+          const ah = x[a1 + 1], bh = x[a2 + 1];
+          if (ah < bh || (ah === bh && (x[a1] >>> 0) < (x[a2] >>> 0))) {
+            const lo = (pcLo + imm) | 0;
+            pcHi = (pcHi + (imm >> 31) + ((lo >>> 0) < (pcLo >>> 0) ? 1 : 0)) | 0;
+            pcLo = lo;
+            continue loop;
+          }
+          break;
+        }
+        case D.OP_BGE: {
+          const ah = x[a1 + 1], bh = x[a2 + 1];
+          if (!(ah < bh || (ah === bh && (x[a1] >>> 0) < (x[a2] >>> 0)))) {
+            const lo = (pcLo + imm) | 0;
+            pcHi = (pcHi + (imm >> 31) + ((lo >>> 0) < (pcLo >>> 0) ? 1 : 0)) | 0;
+            pcLo = lo;
+            continue loop;
+          }
+          break;
+        }
+        case D.OP_BLTU: {
+          const ah = x[a1 + 1] >>> 0, bh = x[a2 + 1] >>> 0;
+          if (ah < bh || (ah === bh && (x[a1] >>> 0) < (x[a2] >>> 0))) {
+            const lo = (pcLo + imm) | 0;
+            pcHi = (pcHi + (imm >> 31) + ((lo >>> 0) < (pcLo >>> 0) ? 1 : 0)) | 0;
+            pcLo = lo;
+            continue loop;
+          }
+          break;
+        }
+        case D.OP_BGEU: {
+          const ah = x[a1 + 1] >>> 0, bh = x[a2 + 1] >>> 0;
+          if (!(ah < bh || (ah === bh && (x[a1] >>> 0) < (x[a2] >>> 0)))) {
+            const lo = (pcLo + imm) | 0;
+            pcHi = (pcHi + (imm >> 31) + ((lo >>> 0) < (pcLo >>> 0) ? 1 : 0)) | 0;
+            pcLo = lo;
+            continue loop;
+          }
+          break;
+        }
+        case D.OP_LB:
+        case D.OP_LH:
+        case D.OP_LW:
+        case D.OP_LD:
+        case D.OP_LBU:
+        case D.OP_LHU:
+        case D.OP_LWU: {
+          const op = w & 0xff;
+          const size = op === D.OP_LB || op === D.OP_LBU
+            ? 1
+            : op === D.OP_LH || op === D.OP_LHU
+            ? 2
+            : op === D.OP_LD
+            ? 8
+            : 4;
+          const b = x[a1];
+          const lo = (b + imm) | 0;
+          const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
+          const tag = (hi << 20) | (lo >>> 12);
+          let vlo: number, vhi: number;
+          if (
+            (hi >>> 6) === 0 && rtag[tag & TLB_MASK] === tag && (lo & 0xfff) <= 4096 - size
+          ) {
+            const p = rbase[tag & TLB_MASK] | (lo & 0xfff);
+            switch (op) {
+              case D.OP_LB:
+                vlo = (view.getInt8(p) | 0);
+                vhi = vlo >> 31;
+                break;
+              case D.OP_LBU:
+                vlo = view.getUint8(p);
+                vhi = 0;
+                break;
+              case D.OP_LH:
+                vlo = view.getInt16(p, true);
+                vhi = vlo >> 31;
+                break;
+              case D.OP_LHU:
+                vlo = view.getUint16(p, true);
+                vhi = 0;
+                break;
+              case D.OP_LW:
+                vlo = view.getInt32(p, true);
+                vhi = vlo >> 31;
+                break;
+              case D.OP_LWU:
+                vlo = view.getInt32(p, true);
+                vhi = 0;
+                break;
+              default:
+                vlo = view.getInt32(p, true);
+                vhi = view.getInt32(p + 4, true);
+            }
+          } else {
+            const f = this.loadSlow(lo, hi, size);
+            if (f !== 0) {
+              n--;
+              cause = f;
+              tval = this.faultLo;
+              tvalHi = this.faultHi;
+              break loop;
+            }
+            vlo = res.lo;
+            vhi = res.hi;
+            if (op === D.OP_LB) {
+              vlo = (vlo << 24) >> 24;
+              vhi = vlo >> 31;
+            } else if (op === D.OP_LH) {
+              vlo = (vlo << 16) >> 16;
+              vhi = vlo >> 31;
+            } else if (op === D.OP_LW) vhi = vlo >> 31;
+          }
+          x[rd] = vlo;
+          x[rd + 1] = vhi;
+          break;
+        }
+        case D.OP_SB:
+        case D.OP_SH:
+        case D.OP_SW:
+        case D.OP_SD: {
+          const op = w & 0xff;
+          const size = op === D.OP_SB ? 1 : op === D.OP_SH ? 2 : op === D.OP_SW ? 4 : 8;
+          const b = x[a1];
+          const lo = (b + imm) | 0;
+          const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
+          const tag = (hi << 20) | (lo >>> 12);
+          if (
+            (hi >>> 6) === 0 && wtag[tag & TLB_MASK] === tag && (lo & 0xfff) <= 4096 - size
+          ) {
+            const p = wbase[tag & TLB_MASK] | (lo & 0xfff);
+            switch (op) {
+              case D.OP_SB:
+                view.setInt8(p, x[a2]);
+                break;
+              case D.OP_SH:
+                view.setInt16(p, x[a2], true);
+                break;
+              case D.OP_SW:
+                view.setInt32(p, x[a2], true);
+                break;
+              default:
+                view.setInt32(p, x[a2], true);
+                view.setInt32(p + 4, x[a2 + 1], true);
+            }
+            if (codePage[p >>> 12] !== 0) this.invalidateCode(p >>> 12);
+          } else {
+            const f = this.storeSlow(lo, hi, size, x[a2], x[a2 + 1]);
+            if (f !== 0) {
+              n--;
+              cause = f;
+              tval = this.faultLo;
+              tvalHi = this.faultHi;
+              break loop;
+            }
+          }
+          break;
+        }
+        case D.OP_ADDI: {
+          const b = x[a1];
+          const lo = (b + imm) | 0;
+          x[rd + 1] = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
+          x[rd] = lo;
+          break;
+        }
+        case D.OP_SLTI: {
+          const ah = x[a1 + 1], bh = imm >> 31;
+          x[rd] = ah < bh || (ah === bh && (x[a1] >>> 0) < (imm >>> 0)) ? 1 : 0;
+          x[rd + 1] = 0;
+          break;
+        }
+        case D.OP_SLTIU: {
+          const ah = x[a1 + 1] >>> 0, bh = (imm >> 31) >>> 0;
+          x[rd] = ah < bh || (ah === bh && (x[a1] >>> 0) < (imm >>> 0)) ? 1 : 0;
+          x[rd + 1] = 0;
+          break;
+        }
+        case D.OP_XORI:
+          x[rd + 1] = x[a1 + 1] ^ (imm >> 31);
+          x[rd] = x[a1] ^ imm;
+          break;
+        case D.OP_ORI:
+          x[rd + 1] = x[a1 + 1] | (imm >> 31);
+          x[rd] = x[a1] | imm;
+          break;
+        case D.OP_ANDI:
+          x[rd + 1] = x[a1 + 1] & (imm >> 31);
+          x[rd] = x[a1] & imm;
+          break;
+        case D.OP_SLLI:
+          shl(x, rd, x[a1], x[a1 + 1], imm);
+          break;
+        case D.OP_SRLI:
+          shr(x, rd, x[a1], x[a1 + 1], imm);
+          break;
+        case D.OP_SRAI:
+          sra(x, rd, x[a1], x[a1 + 1], imm);
+          break;
+        case D.OP_ADD: {
+          const b = x[a1];
+          const lo = (b + x[a2]) | 0;
+          x[rd + 1] = (x[a1 + 1] + x[a2 + 1] + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
+          x[rd] = lo;
+          break;
+        }
+        case D.OP_SUB: {
+          const b = x[a1], c = x[a2];
+          x[rd + 1] = (x[a1 + 1] - x[a2 + 1] - ((b >>> 0) < (c >>> 0) ? 1 : 0)) | 0;
+          x[rd] = (b - c) | 0;
+          break;
+        }
+        case D.OP_SLL:
+          shl(x, rd, x[a1], x[a1 + 1], x[a2] & 63);
+          break;
+        case D.OP_SRL:
+          shr(x, rd, x[a1], x[a1 + 1], x[a2] & 63);
+          break;
+        case D.OP_SRA:
+          sra(x, rd, x[a1], x[a1 + 1], x[a2] & 63);
+          break;
+        case D.OP_SLT: {
+          const ah = x[a1 + 1], bh = x[a2 + 1];
+          x[rd] = ah < bh || (ah === bh && (x[a1] >>> 0) < (x[a2] >>> 0)) ? 1 : 0;
+          x[rd + 1] = 0;
+          break;
+        }
+        case D.OP_SLTU: {
+          const ah = x[a1 + 1] >>> 0, bh = x[a2 + 1] >>> 0;
+          x[rd] = ah < bh || (ah === bh && (x[a1] >>> 0) < (x[a2] >>> 0)) ? 1 : 0;
+          x[rd + 1] = 0;
+          break;
+        }
+        case D.OP_XOR:
+          x[rd + 1] = x[a1 + 1] ^ x[a2 + 1];
+          x[rd] = x[a1] ^ x[a2];
+          break;
+        case D.OP_OR:
+          x[rd + 1] = x[a1 + 1] | x[a2 + 1];
+          x[rd] = x[a1] | x[a2];
+          break;
+        case D.OP_AND:
+          x[rd + 1] = x[a1 + 1] & x[a2 + 1];
+          x[rd] = x[a1] & x[a2];
+          break;
+        case D.OP_ADDIW: {
+          const v = (x[a1] + imm) | 0;
+          x[rd] = v;
+          x[rd + 1] = v >> 31;
+          break;
+        }
+        case D.OP_SLLIW: {
+          const v = x[a1] << imm;
+          x[rd] = v;
+          x[rd + 1] = v >> 31;
+          break;
+        }
+        case D.OP_SRLIW: {
+          const v = (x[a1] >>> imm) | 0;
+          x[rd] = v;
+          x[rd + 1] = v >> 31;
+          break;
+        }
+        case D.OP_SRAIW: {
+          const v = x[a1] >> imm;
+          x[rd] = v;
+          x[rd + 1] = v >> 31;
+          break;
+        }
+        case D.OP_ADDW: {
+          const v = (x[a1] + x[a2]) | 0;
+          x[rd] = v;
+          x[rd + 1] = v >> 31;
+          break;
+        }
+        case D.OP_SUBW: {
+          const v = (x[a1] - x[a2]) | 0;
+          x[rd] = v;
+          x[rd + 1] = v >> 31;
+          break;
+        }
+        case D.OP_SLLW: {
+          const v = x[a1] << (x[a2] & 31);
+          x[rd] = v;
+          x[rd + 1] = v >> 31;
+          break;
+        }
+        case D.OP_SRLW: {
+          const v = (x[a1] >>> (x[a2] & 31)) | 0;
+          x[rd] = v;
+          x[rd + 1] = v >> 31;
+          break;
+        }
+        case D.OP_SRAW: {
+          const v = x[a1] >> (x[a2] & 31);
+          x[rd] = v;
+          x[rd + 1] = v >> 31;
+          break;
+        }
+        case D.OP_MUL:
+          mul64(x[a1], x[a1 + 1], x[a2], x[a2 + 1]);
+          x[rd] = res.lo;
+          x[rd + 1] = res.hi;
+          break;
+        case D.OP_MULH:
+          mulh64(x[a1], x[a1 + 1], x[a2], x[a2 + 1]);
+          x[rd] = res.lo;
+          x[rd + 1] = res.hi;
+          break;
+        case D.OP_MULHSU:
+          mulhsu64(x[a1], x[a1 + 1], x[a2], x[a2 + 1]);
+          x[rd] = res.lo;
+          x[rd + 1] = res.hi;
+          break;
+        case D.OP_MULHU:
+          mulhu64(x[a1], x[a1 + 1], x[a2], x[a2 + 1]);
+          x[rd] = res.lo;
+          x[rd + 1] = res.hi;
+          break;
+        case D.OP_DIV:
+          div64(x[a1], x[a1 + 1], x[a2], x[a2 + 1]);
+          x[rd] = res.lo;
+          x[rd + 1] = res.hi;
+          break;
+        case D.OP_REM:
+          div64(x[a1], x[a1 + 1], x[a2], x[a2 + 1]);
+          x[rd] = res.rlo;
+          x[rd + 1] = res.rhi;
+          break;
+        case D.OP_DIVU:
+          if (x[a2] === 0 && x[a2 + 1] === 0) {
+            x[rd] = -1;
+            x[rd + 1] = -1;
+          } else {
+            divu64(x[a1], x[a1 + 1], x[a2], x[a2 + 1]);
+            x[rd] = res.lo;
+            x[rd + 1] = res.hi;
+          }
+          break;
+        case D.OP_REMU:
+          if (x[a2] === 0 && x[a2 + 1] === 0) {
+            const l = x[a1], h = x[a1 + 1];
+            x[rd] = l;
+            x[rd + 1] = h;
+          } else {
+            divu64(x[a1], x[a1 + 1], x[a2], x[a2 + 1]);
+            x[rd] = res.rlo;
+            x[rd + 1] = res.rhi;
+          }
+          break;
+        case D.OP_MULW: {
+          const v = Math.imul(x[a1], x[a2]);
+          x[rd] = v;
+          x[rd + 1] = v >> 31;
+          break;
+        }
+        case D.OP_DIVW: {
+          const a = x[a1], b = x[a2];
+          const v = b === 0 ? -1 : (a === -0x80000000 && b === -1) ? a : (a / b) | 0;
+          x[rd] = v;
+          x[rd + 1] = v >> 31;
+          break;
+        }
+        case D.OP_DIVUW: {
+          const a = x[a1] >>> 0, b = x[a2] >>> 0;
+          const v = b === 0 ? -1 : Math.floor(a / b) | 0;
+          x[rd] = v;
+          x[rd + 1] = v >> 31;
+          break;
+        }
+        case D.OP_REMW: {
+          const a = x[a1], b = x[a2];
+          const v = b === 0 ? a : (a % b) | 0;
+          x[rd] = v;
+          x[rd + 1] = v >> 31;
+          break;
+        }
+        case D.OP_REMUW: {
+          const a = x[a1] >>> 0, b = x[a2] >>> 0;
+          const v = b === 0 ? a | 0 : (a % b) | 0;
+          x[rd] = v;
+          x[rd + 1] = v >> 31;
+          break;
+        }
+        case D.OP_ATOMIC: {
+          const f = this.atomic(imm, rd, a1, a2);
+          if (f !== 0) {
+            n--;
+            cause = f;
+            tval = this.faultLo;
+            tvalHi = this.faultHi;
+            break loop;
+          }
+          break;
+        }
+        case D.OP_FENCE:
+          break;
+        case D.OP_CSR: {
+          const f = this.csr(imm, rd, start + n - 1);
+          if (f !== 0) {
+            n--;
+            cause = f;
+            tval = imm;
+            tvalHi = 0;
+            break loop;
+          }
+          break;
+        }
+        case D.OP_ECALL:
+          n--;
+          cause = CAUSE_ECALL_U;
+          break loop;
+        case D.OP_EBREAK:
+          n--;
+          cause = CAUSE_BREAKPOINT;
+          tval = pcLo;
+          tvalHi = pcHi;
+          break loop;
+        default: // OP_ILLEGAL
+          n--;
+          cause = CAUSE_ILLEGAL;
+          tval = imm;
+          tvalHi = 0;
+          break loop;
+      }
+      const nlo = (pcLo + ilen) | 0;
+      if ((nlo >>> 0) < ilen) pcHi = (pcHi + 1) | 0;
+      pcLo = nlo;
+    }
+
+    this.pcLo = pcLo;
+    this.pcHi = pcHi;
+    this.instret = start + n;
+    // x0's scratch slot is never read, but keep x0 itself clean.
+    x[0] = 0;
+    x[1] = 0;
+    if (cause === -1) return -1;
+    this.reservation = -1;
+    const csrLo = this.csrLo, csrHi = this.csrHi;
+    csrLo[CSR_SEPC] = pcLo;
+    csrHi[CSR_SEPC] = pcHi;
+    if (cause === IRQ_TIMER) {
+      csrLo[CSR_SCAUSE] = 5;
+      csrHi[CSR_SCAUSE] = -0x80000000;
+      tval = 0;
+      tvalHi = 0;
+    } else {
+      csrLo[CSR_SCAUSE] = cause;
+      csrHi[CSR_SCAUSE] = 0;
+    }
+    csrLo[CSR_STVAL] = tval;
+    csrHi[CSR_STVAL] = tvalHi;
+    let s = csrLo[CSR_SSTATUS];
+    s = (s & SSTATUS_SIE) !== 0 ? s | SSTATUS_SPIE : s & ~SSTATUS_SPIE;
+    s &= ~(SSTATUS_SIE | SSTATUS_SPP);
+    csrLo[CSR_SSTATUS] = s;
+    return cause;
+  }
+}
+
+/** x[rd] = (lo, hi) << s, 0 <= s < 64. */
+function shl(x: Int32Array, rd: number, lo: number, hi: number, s: number): void {
+  if (s === 0) {
+    x[rd] = lo;
+    x[rd + 1] = hi;
+  } else if (s < 32) {
+    x[rd + 1] = (hi << s) | (lo >>> (32 - s));
+    x[rd] = lo << s;
+  } else {
+    x[rd + 1] = lo << (s - 32);
+    x[rd] = 0;
+  }
+}
+
+/** x[rd] = (lo, hi) >>> s (logical), 0 <= s < 64. */
+function shr(x: Int32Array, rd: number, lo: number, hi: number, s: number): void {
+  if (s === 0) {
+    x[rd] = lo;
+    x[rd + 1] = hi;
+  } else if (s < 32) {
+    x[rd] = (lo >>> s) | (hi << (32 - s));
+    x[rd + 1] = hi >>> s;
+  } else {
+    x[rd] = hi >>> (s - 32);
+    x[rd + 1] = 0;
+  }
+}
+
+/** x[rd] = (lo, hi) >> s (arithmetic), 0 <= s < 64. */
+function sra(x: Int32Array, rd: number, lo: number, hi: number, s: number): void {
+  if (s === 0) {
+    x[rd] = lo;
+    x[rd + 1] = hi;
+  } else if (s < 32) {
+    x[rd] = (lo >>> s) | (hi << (32 - s));
+    x[rd + 1] = hi >> s;
+  } else {
+    x[rd] = hi >> (s - 32);
+    x[rd + 1] = hi >> 31;
+  }
+}

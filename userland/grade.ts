@@ -1,0 +1,243 @@
+// The lab grader's verdicts, as pure functions over captured console text.
+//
+// This mirrors the lazy-lab grading rules (shared/TESTS.md section 8): which runs the
+// grader makes, which items it scores and how each item is matched against the console
+// output of its run. Nothing here boots a system; see grade_run.ts for that.
+
+/** The three systems the grader boots, in the order it boots them. */
+export type RunId = "pte" | "lazytests" | "usertests";
+
+/** One boot of a fresh system: type `command` at the first prompt, stop at the next one. */
+export interface GradeRun {
+  id: RunId;
+  /** The run's own title in the report ("running lazytests"). */
+  title: string;
+  /** The command typed at the shell prompt. */
+  command: string;
+  /** The grader's time limit for the run, in seconds. */
+  limitSeconds: number;
+}
+
+/** How one scored item is matched against its run's output. */
+export type Rule =
+  /** The page-table dump (section 8.3) plus a line beginning `hi`. */
+  | { kind: "pte" }
+  /** A line that is exactly `line`. */
+  | { kind: "line"; line: string }
+  /** The usertests pair rule: `\ntest X: ` ... `OK\ntest Y`. */
+  | { kind: "pair"; x: string; y: string };
+
+/** A scored item of the report. */
+export interface GradeItem {
+  /** Title as the report prints it, without indentation ("lazy: map"). */
+  title: string;
+  points: number;
+  /** The run whose output the item is judged on. */
+  run: RunId;
+  /** Sub-items are indented under their run's parent line. */
+  sub: boolean;
+  rule: Rule;
+}
+
+/** The verdict on one item: pass or fail, with the reasons for a failure. */
+export interface Verdict {
+  ok: boolean;
+  /** Human-readable reasons, one per line; empty when ok. */
+  reasons: string[];
+}
+
+export const GRADE_RUNS: readonly GradeRun[] = [
+  { id: "pte", title: "pte printout", command: "echo hi", limitSeconds: 30 },
+  { id: "lazytests", title: "running lazytests", command: "lazytests", limitSeconds: 30 },
+  { id: "usertests", title: "usertests", command: "usertests", limitSeconds: 600 },
+];
+
+function pair(x: string, y: string, points: number): GradeItem {
+  return { title: `usertests: ${x}`, points, run: "usertests", sub: true, rule: { kind: "pair", x, y } };
+}
+
+/** Every scored item, in the grader's order (100 points in all). */
+export const GRADE_ITEMS: readonly GradeItem[] = [
+  { title: "pte printout", points: 10, run: "pte", sub: false, rule: { kind: "pte" } },
+  // The titles and the lines look swapped; the lines are what the lab's grader checks.
+  {
+    title: "lazy: map",
+    points: 25,
+    run: "lazytests",
+    sub: true,
+    rule: { kind: "line", line: "test lazy unmap: OK" },
+  },
+  {
+    title: "lazy: unmap",
+    points: 25,
+    run: "lazytests",
+    sub: true,
+    rule: { kind: "line", line: "test lazy alloc: OK" },
+  },
+  pair("pgbug", "sbrkbugs", 2),
+  pair("sbrkbugs", "badarg", 2),
+  pair("argptest", "stacktest", 2),
+  pair("sbrkmuch", "kernmem", 2),
+  pair("sbrkfail", "sbrkarg", 2),
+  pair("sbrkarg", "validatetest", 3),
+  pair("stacktest", "textwrite", 3),
+  pair("execout", "diskfull", 1),
+  pair("copyin", "copyout", 1),
+  pair("copyout", "copyinstr1", 1),
+  pair("copyinstr1", "copyinstr2", 1),
+  pair("copyinstr2", "copyinstr3", 1),
+  pair("copyinstr3", "rwsbrk", 1),
+  pair("rwsbrk", "truncate1", 1),
+  pair("sbrk8000", "badarg", 3),
+  pair("reparent", "twochildren", 1),
+  pair("twochildren", "forkfork", 1),
+  pair("forkfork", "forkforkfork", 1),
+  pair("forkforkfork", "argptest", 1),
+  pair("exectest", "bigargtest", 1),
+  pair("sbrkbasic", "sbrkmuch", 1),
+  pair("kernmem", "sbrkfail", 1),
+  pair("mem", "sharedfd", 1),
+  pair("forktest", "sbrkbasic", 1),
+  {
+    title: "usertests: all tests",
+    points: 5,
+    run: "usertests",
+    sub: true,
+    rule: { kind: "line", line: "ALL TESTS PASSED" },
+  },
+];
+
+/** The total of all items' points (100). */
+export const TOTAL_POINTS: number = GRADE_ITEMS.reduce((n, it) => n + it.points, 0);
+
+/** Output lines, split the way Python's splitlines() splits console text. */
+export function outputLines(text: string): string[] {
+  const lines = text.split(/\r\n|\r|\n/);
+  if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+  return lines;
+}
+
+/** The (depth, index) entries the pte printout must show (section 8.3). */
+export const PTE_ENTRIES: readonly (readonly [number, number])[] = [
+  [1, 0],
+  [2, 0],
+  [3, 0],
+  [3, 1],
+  [3, 2],
+  [1, 255],
+  [2, 511],
+  [3, 510],
+  [3, 511],
+];
+
+// `0x`, eight zeros, then one or more lowercase hex digits.
+const HEX = "0x(0{8}[0-9a-f]+)";
+const PTE_HEADER = new RegExp(`^page table ${HEX}`);
+
+function pteEntryPattern(depth: number, index: number): RegExp {
+  return new RegExp(`^(?:\\s*\\.\\.){${depth}}\\s*${index}: pte ${HEX} pa ${HEX}`);
+}
+
+function judgePte(text: string): Verdict {
+  const lines = outputLines(text);
+  const reasons: string[] = [];
+  if (!lines.some((l) => l.startsWith("hi"))) reasons.push("missing a line beginning 'hi'");
+  if (!lines.some((l) => PTE_HEADER.test(l))) {
+    reasons.push("missing the header line 'page table 0x00000000...'");
+  }
+  for (const [depth, index] of PTE_ENTRIES) {
+    const re = pteEntryPattern(depth, index);
+    let found: RegExpExecArray | null = null;
+    for (const l of lines) {
+      found = re.exec(l);
+      if (found) break;
+    }
+    const what = `${" ..".repeat(depth)}${index}: pte 0x00000000... pa 0x00000000...`;
+    if (!found) {
+      reasons.push(`missing a line '${what}'`);
+      continue;
+    }
+    const pte = BigInt("0x" + found[1]);
+    const pa = BigInt("0x" + found[2]);
+    const want = (pte >> 10n) << 12n;
+    if (pa !== want) {
+      reasons.push(
+        `'${found[0].trim()}': pa should be 0x${want.toString(16).padStart(16, "0")} ` +
+          "((pte >> 10) << 12)",
+      );
+    }
+  }
+  return { ok: reasons.length === 0, reasons };
+}
+
+function judgeLine(text: string, line: string): Verdict {
+  if (outputLines(text).some((l) => l === line)) return { ok: true, reasons: [] };
+  return { ok: false, reasons: [`missing the line '${line}'`] };
+}
+
+/** True when `text` holds `\ntest X: `, later followed by `OK\ntest Y`. */
+export function pairMatches(text: string, x: string, y: string): boolean {
+  // The earliest header leaves the most room for the `OK\ntest Y` that must follow it.
+  const start = text.indexOf(`\ntest ${x}: `);
+  if (start < 0) return false;
+  return text.indexOf(`OK\ntest ${y}`, start + x.length + 8) >= 0;
+}
+
+function judgePair(text: string, x: string, y: string): Verdict {
+  if (pairMatches(text, x, y)) return { ok: true, reasons: [] };
+  if (text.indexOf(`\ntest ${x}: `) < 0) {
+    return { ok: false, reasons: [`test ${x} never started`] };
+  }
+  return {
+    ok: false,
+    reasons: [`no 'OK' followed by 'test ${y}' after 'test ${x}: ' (a test failed, or ${y} never started)`],
+  };
+}
+
+/** Judge one item on the console text of its run. */
+export function judge(item: GradeItem, text: string): Verdict {
+  switch (item.rule.kind) {
+    case "pte":
+      return judgePte(text);
+    case "line":
+      return judgeLine(text, item.rule.line);
+    case "pair":
+      return judgePair(text, item.rule.x, item.rule.y);
+  }
+}
+
+/** What a run left behind: its console text, or why it could not run at all. */
+export interface RunOutcome {
+  /** Everything the console printed, from boot on. */
+  text: string;
+  /** Wall-clock seconds the run took. */
+  seconds: number;
+  /** Set when the run itself failed (the system could not boot); sub-items then fail. */
+  error?: string;
+  /** Why capturing stopped ("prompt", "time limit", ...), for the report. */
+  ended?: string;
+}
+
+/** The result of one item in a finished grading. */
+export interface ItemResult {
+  item: GradeItem;
+  verdict: Verdict;
+}
+
+/** Judge every item against the outcomes of the runs; a failed run fails its items. */
+export function judgeAll(outcomes: Partial<Record<RunId, RunOutcome>>): ItemResult[] {
+  return GRADE_ITEMS.map((item) => {
+    const outcome = outcomes[item.run];
+    if (!outcome) return { item, verdict: { ok: false, reasons: ["its run did not happen"] } };
+    if (outcome.error !== undefined) {
+      const parent = GRADE_RUNS.find((r) => r.id === item.run)!;
+      return { item, verdict: { ok: false, reasons: [`parent failed: ${parent.title}`] } };
+    }
+    return { item, verdict: judge(item, outcome.text) };
+  });
+}
+
+/** Points earned by a list of results. */
+export function score(results: readonly ItemResult[]): number {
+  return results.reduce((n, r) => n + (r.verdict.ok ? r.item.points : 0), 0);
+}

@@ -1,0 +1,186 @@
+// `xv6lazy grade`: boot fresh systems the way the lab's grader does, capture their
+// console output, and print a report in the shape of `make grade`.
+//
+// Each run boots the system in shell mode, waits for the `$ ` prompt, types one
+// command, and captures until the next `$ ` prompt. Capturing also stops when the
+// system halts, when it goes idle waiting for input, or at the run's time limit.
+//
+// Time limits: the grader allows 30 s (pte printout), 30 s (lazytests) and 600 s
+// (usertests). They are enforced here in emulated time, which is deterministic: the
+// kernel's clock ticks every 100,000 instructions and when every process sleeps,
+// and xv6 counts 10 ticks per second, so the limits are 300, 300 and 6000 ticks.
+// As a backstop against a host-side stall, a run also stops after twice its limit
+// in wall-clock seconds.
+
+import { boot, type KernelStats } from "../kernel/main.ts";
+import { ConsoleDevice } from "../machine/console.ts";
+import {
+  GRADE_ITEMS,
+  GRADE_RUNS,
+  type GradeRun,
+  judgeAll,
+  type RunId,
+  type RunOutcome,
+  score,
+  TOTAL_POINTS,
+} from "./grade.ts";
+
+/** xv6's timer rate: one tick is about 0.1 s. */
+export const TICKS_PER_SECOND = 10;
+/** The wall-clock backstop, as a multiple of a run's limit. */
+export const WALL_FACTOR = 2;
+/** Instructions per call to kernel.run(). */
+const SLICE = 1_000_000;
+
+export interface CaptureOptions {
+  fsImage: Uint8Array;
+  eager: boolean;
+  /** Called with each test that starts (from `test NAME: ` / `running test NAME`). */
+  onTestStart?: (name: string) => void;
+}
+
+/** A captured run, with the kernel's counters. */
+export interface CapturedRun extends RunOutcome {
+  stats?: KernelStats;
+}
+
+/** Finds test headers as they appear in growing console text. */
+class HeaderScanner {
+  private from = 0;
+  private readonly re = /\ntest ([^\s:]+): |\nrunning test ([^\n]+)\n/g;
+
+  constructor(private readonly onStart: (name: string) => void) {}
+
+  scan(text: string): void {
+    this.re.lastIndex = Math.max(0, this.from - 1);
+    let m: RegExpExecArray | null;
+    let end = -1;
+    while ((m = this.re.exec(text)) !== null) {
+      this.onStart(m[1] ?? m[2]);
+      end = this.re.lastIndex;
+    }
+    // A header cut off at the end of the text is found on the next scan.
+    this.from = end >= 0 ? end : Math.max(this.from, text.length - 80);
+  }
+}
+
+/** Boot one system, type run.command at its first prompt, and capture until the next. */
+export function captureRun(run: GradeRun, opts: CaptureOptions): CapturedRun {
+  const t0 = performance.now();
+  const decoder = new TextDecoder();
+  let text = "";
+  const dev = new ConsoleDevice((b) => {
+    text += decoder.decode(b, { stream: true });
+  });
+  let kernel;
+  try {
+    kernel = boot({ fsImage: opts.fsImage, console: dev, eager: opts.eager });
+  } catch (e) {
+    return { text, seconds: (performance.now() - t0) / 1000, error: `boot failed: ${message(e)}` };
+  }
+  const tickLimit = run.limitSeconds * TICKS_PER_SECOND;
+  const wallLimit = run.limitSeconds * WALL_FACTOR * 1000;
+  const scanner = opts.onTestStart ? new HeaderScanner(opts.onTestStart) : null;
+  let typedAt = -1;
+  let ended: string;
+  for (;;) {
+    let state;
+    try {
+      state = kernel.run(SLICE);
+    } catch (e) {
+      ended = `the kernel stopped: ${message(e)}`;
+      break;
+    }
+    scanner?.scan(text);
+    if (typedAt < 0) {
+      if (text.includes("$ ")) {
+        typedAt = text.length;
+        dev.pushInput(run.command + "\n");
+        continue;
+      }
+    } else if (text.indexOf("$ ", typedAt) >= 0) {
+      ended = "prompt";
+      break;
+    }
+    if (state === "halted") {
+      ended = `the system halted (status ${kernel.exitStatus})`;
+      break;
+    }
+    if (state === "waiting" && !dev.hasInput()) {
+      ended = typedAt < 0 ? "idle before the first prompt" : "idle, waiting for input";
+      break;
+    }
+    if (kernel.stats().ticks >= tickLimit) {
+      ended = `time limit (${run.limitSeconds} s = ${tickLimit} ticks of emulated time)`;
+      break;
+    }
+    if (performance.now() - t0 >= wallLimit) {
+      ended = `wall-clock backstop (${run.limitSeconds * WALL_FACTOR} s)`;
+      break;
+    }
+  }
+  text += decoder.decode();
+  return { text, seconds: (performance.now() - t0) / 1000, ended, stats: kernel.stats() };
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** How the report is printed. */
+export interface ReportOptions {
+  /** Write one chunk of the report (the CLI writes it to stdout at once). */
+  write: (s: string) => void;
+  /** Colour a status word; identity when colour is off. */
+  paint: (status: "OK" | "FAIL", s: string) => string;
+}
+
+/** Something that performs a run; the real one boots a system, tests pass a fake. */
+export type Runner = (run: GradeRun) => RunOutcome | Promise<RunOutcome>;
+
+/** Run every grader run with `runner`, print the report, and return the score. */
+export async function grade(runner: Runner, report: ReportOptions): Promise<number> {
+  const { write, paint } = report;
+  const outcomes: Partial<Record<RunId, RunOutcome>> = {};
+  const timeOf = (s: number) => (s > 0.1 ? `(${s.toFixed(1)}s) ` : "");
+  let earned = 0;
+  for (const run of GRADE_RUNS) {
+    write(`== Test ${run.title} == \n`);
+    write(`$ xv6lazy: boot, type '${run.command}' at the prompt\n`);
+    const outcome = await runner(run);
+    outcomes[run.id] = outcome;
+    const results = judgeAll(outcomes).filter((r) => r.item.run === run.id);
+    // The run itself: a scored item (pte printout) or a 0-point parent.
+    const own = results.find((r) => !r.item.sub);
+    let line = "";
+    if (own) line += `${own.item.title}: ${status(own.verdict.ok, paint)} `;
+    else if (outcome.error !== undefined) line += `${run.title}: ${status(false, paint)} `;
+    line += timeOf(outcome.seconds);
+    write(line + "\n");
+    if (outcome.error !== undefined) write(`    ${outcome.error}\n`);
+    else if (outcome.ended && outcome.ended !== "prompt") {
+      write(`    (capture stopped: ${outcome.ended})\n`);
+    }
+    if (own) {
+      earned += own.verdict.ok ? own.item.points : 0;
+      for (const r of own.verdict.reasons) write(`    ${r}\n`);
+    }
+    for (const r of results.filter((r) => r.item.sub)) {
+      write(`== Test   ${r.item.title} == \n`);
+      write(`  ${r.item.title}: ${status(r.verdict.ok, paint)} \n`);
+      for (const why of r.verdict.reasons) write(`    ${why}\n`);
+      earned += r.verdict.ok ? r.item.points : 0;
+    }
+  }
+  const total = score(judgeAll(outcomes));
+  if (total !== earned) throw new Error("grade: score bookkeeping mismatch");
+  write(`Score: ${total}/${TOTAL_POINTS}\n`);
+  return total;
+}
+
+function status(ok: boolean, paint: ReportOptions["paint"]): string {
+  return ok ? paint("OK", "OK") : paint("FAIL", "FAIL");
+}
+
+/** The items, re-exported for the CLI's help text. */
+export { GRADE_ITEMS };
