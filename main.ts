@@ -8,7 +8,8 @@ import { runSession } from "./cli/session.ts";
 import { checkImage, mkfs } from "./kernel/mkfs.ts";
 import type { KernelStats } from "./kernel/main.ts";
 import { fsFiles, programImages } from "./userland/images.ts";
-import { type CapturedRun, captureRun, grade } from "./userland/grade_run.ts";
+import { type CapturedRun, captureRun } from "./userland/grade_run.ts";
+import { grade } from "./userland/grade.ts";
 
 export const VERSION = "0.1.0";
 
@@ -100,7 +101,12 @@ export function parseCommandLine(args: string[]): { flags: Flags; rest: string[]
   }
   let values;
   try {
-    ({ values } = parseArgs({ args: own, options: OPTIONS, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({
+      args: own,
+      options: OPTIONS,
+      strict: true,
+      allowPositionals: false,
+    }));
   } catch (e) {
     throw new UsageError(`${firstLine(e)} (try --help)`);
   }
@@ -253,9 +259,7 @@ export async function main(args: string[]): Promise<number> {
       const name = rest[0].replace(/^\/+/, "");
       if (name === "" || (!name.includes("/") && !root.has(name))) {
         throw new UsageError(
-          `unknown program '${rest[0]}' (the disk's root directory has: ${
-            programList(root)
-          })`,
+          `unknown program '${rest[0]}' (the disk's root directory has: ${programList(root)})`,
         );
       }
       initArgs = rest;

@@ -12,8 +12,8 @@ import {
   enterRawMode,
   OutputBuffer,
   restoreTerminal,
-  StdinPump,
   stdinKind,
+  StdinPump,
   writeErr,
 } from "./host.ts";
 

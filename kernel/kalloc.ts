@@ -1,7 +1,7 @@
 // Physical page allocator: a free list threaded through the free pages themselves,
 // over the RAM above the kernel's reserved region.
 
-import { PHYSTOP, PGSIZE } from "./param.ts";
+import { PGSIZE, PHYSTOP } from "./param.ts";
 import { KERNBASE, type Ram } from "../machine/ram.ts";
 
 /** RAM below this is the "kernel image": trampoline page and kernel data. */

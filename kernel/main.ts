@@ -14,7 +14,7 @@ import { fsinit } from "./fs.ts";
 import { ROOTDEV } from "./param.ts";
 import { clock, clockinit } from "./clock.ts";
 import { exec } from "./exec.ts";
-import { type RunState, scheduler, schedinit } from "./sched.ts";
+import { type RunState, schedinit, scheduler } from "./sched.ts";
 import { trapstats } from "./trap.ts";
 
 export type { RunState };

@@ -1,7 +1,7 @@
 // System calls about processes: fork, exit, wait, kill, getpid, sbrk, sleep, uptime.
 
 import { argaddr, argint } from "./syscall.ts";
-import { exit, fork, growproc, kill, type KGen, myproc, sleep, wait } from "./proc.ts";
+import { exit, fork, growproc, type KGen, kill, myproc, sleep, wait } from "./proc.ts";
 import { clock, tickschan } from "./clock.ts";
 
 /** exit(status): never returns to the caller. */

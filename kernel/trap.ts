@@ -6,8 +6,8 @@ import {
   CAUSE_LOAD_PAGE_FAULT,
   CAUSE_STORE_PAGE_FAULT,
   CSR_SATP,
-  CSR_SEPC,
   CSR_SCAUSE,
+  CSR_SEPC,
   CSR_STVAL,
   IRQ_TIMER,
 } from "../machine/hart.ts";

@@ -72,7 +72,9 @@ export function loadElf(ram: Ram, pt: PageTables, elf: Uint8Array): number {
       pt.map(va, pa, perm);
       // Copy the part of the file that falls in this page.
       const lo = Math.max(va, vaddr), hi = Math.min(va + 4096, vaddr + filesz);
-      if (hi > lo) ram.writeBytes(pa + (lo - va), elf.subarray(off + (lo - vaddr), off + (hi - vaddr)));
+      if (hi > lo) {
+        ram.writeBytes(pa + (lo - va), elf.subarray(off + (lo - vaddr), off + (hi - vaddr)));
+      }
     }
   }
   return entry;

@@ -96,7 +96,15 @@ export const AMO = {
   maxu: 28,
 } as const;
 /** An atomic instruction: f5 from AMO, dbl = .D (else .W). */
-export function amo(f5: number, dbl: boolean, rd: number, rs1: number, rs2: number, aq = 0, rl = 0) {
+export function amo(
+  f5: number,
+  dbl: boolean,
+  rd: number,
+  rs1: number,
+  rs2: number,
+  aq = 0,
+  rl = 0,
+) {
   return rType(0x2f, rd, dbl ? 3 : 2, rs1, rs2, (f5 << 2) | (aq << 1) | rl);
 }
 
@@ -135,10 +143,8 @@ export function cLd(rdp: number, rs1p: number, uimm: number) {
   return (3 << 13) | (bits(uimm, 5, 3) << 10) | ((rs1p - 8) << 7) | (bits(uimm, 7, 6) << 5) |
     ((rdp - 8) << 2);
 }
-export const cSw = (rs2p: number, rs1p: number, uimm: number) =>
-  cLw(rs2p, rs1p, uimm) | (4 << 13);
-export const cSd = (rs2p: number, rs1p: number, uimm: number) =>
-  cLd(rs2p, rs1p, uimm) | (4 << 13);
+export const cSw = (rs2p: number, rs1p: number, uimm: number) => cLw(rs2p, rs1p, uimm) | (4 << 13);
+export const cSd = (rs2p: number, rs1p: number, uimm: number) => cLd(rs2p, rs1p, uimm) | (4 << 13);
 // Quadrant 1
 export const cAddi = (rd: number, imm: number) => ci(0, rd, imm, 1);
 export const cAddiw = (rd: number, imm: number) => ci(1, rd, imm, 1);

@@ -4,7 +4,7 @@
 
 import { assert, assertEquals, assertMatch } from "./deps.ts";
 import { runProgram, start } from "./boot.ts";
-import { proc, type Proc } from "../kernel/proc.ts";
+import { type Proc, proc } from "../kernel/proc.ts";
 import { walk } from "../kernel/vm.ts";
 import { cpu } from "../kernel/cpu.ts";
 import { kfreecount } from "../kernel/kalloc.ts";

@@ -53,7 +53,13 @@ export const GRADE_RUNS: readonly GradeRun[] = [
 ];
 
 function pair(x: string, y: string, points: number): GradeItem {
-  return { title: `usertests: ${x}`, points, run: "usertests", sub: true, rule: { kind: "pair", x, y } };
+  return {
+    title: `usertests: ${x}`,
+    points,
+    run: "usertests",
+    sub: true,
+    rule: { kind: "pair", x, y },
+  };
 }
 
 /** Every scored item, in the grader's order (100 points in all). */
@@ -190,7 +196,9 @@ function judgePair(text: string, x: string, y: string): Verdict {
   }
   return {
     ok: false,
-    reasons: [`no 'OK' followed by 'test ${y}' after 'test ${x}: ' (a test failed, or ${y} never started)`],
+    reasons: [
+      `no 'OK' followed by 'test ${y}' after 'test ${x}: ' (a test failed, or ${y} never started)`,
+    ],
   };
 }
 
@@ -240,4 +248,59 @@ export function judgeAll(outcomes: Partial<Record<RunId, RunOutcome>>): ItemResu
 /** Points earned by a list of results. */
 export function score(results: readonly ItemResult[]): number {
   return results.reduce((n, r) => n + (r.verdict.ok ? r.item.points : 0), 0);
+}
+
+/** How the report is printed. */
+export interface ReportOptions {
+  /** Write one chunk of the report (the CLI writes it to stdout at once). */
+  write: (s: string) => void;
+  /** Colour a status word; identity when colour is off. */
+  paint: (status: "OK" | "FAIL", s: string) => string;
+}
+
+/** Something that performs a run; the real one boots a system, tests pass a fake. */
+export type Runner = (run: GradeRun) => RunOutcome | Promise<RunOutcome>;
+
+/** Run every grader run with `runner`, print the report, and return the score. */
+export async function grade(runner: Runner, report: ReportOptions): Promise<number> {
+  const { write, paint } = report;
+  const outcomes: Partial<Record<RunId, RunOutcome>> = {};
+  const timeOf = (s: number) => (s > 0.1 ? `(${s.toFixed(1)}s) ` : "");
+  let earned = 0;
+  for (const run of GRADE_RUNS) {
+    write(`== Test ${run.title} == \n`);
+    write(`$ xv6lazy: boot, type '${run.command}' at the prompt\n`);
+    const outcome = await runner(run);
+    outcomes[run.id] = outcome;
+    const results = judgeAll(outcomes).filter((r) => r.item.run === run.id);
+    // The run itself: a scored item (pte printout) or a 0-point parent.
+    const own = results.find((r) => !r.item.sub);
+    let line = "";
+    if (own) line += `${own.item.title}: ${status(own.verdict.ok, paint)} `;
+    else if (outcome.error !== undefined) line += `${run.title}: ${status(false, paint)} `;
+    line += timeOf(outcome.seconds);
+    write(line + "\n");
+    if (outcome.error !== undefined) write(`    ${outcome.error}\n`);
+    else if (outcome.ended && outcome.ended !== "prompt") {
+      write(`    (capture stopped: ${outcome.ended})\n`);
+    }
+    if (own) {
+      earned += own.verdict.ok ? own.item.points : 0;
+      for (const r of own.verdict.reasons) write(`    ${r}\n`);
+    }
+    for (const r of results.filter((r) => r.item.sub)) {
+      write(`== Test   ${r.item.title} == \n`);
+      write(`  ${r.item.title}: ${status(r.verdict.ok, paint)} \n`);
+      for (const why of r.verdict.reasons) write(`    ${why}\n`);
+      earned += r.verdict.ok ? r.item.points : 0;
+    }
+  }
+  const total = score(judgeAll(outcomes));
+  if (total !== earned) throw new Error("grade: score bookkeeping mismatch");
+  write(`Score: ${total}/${TOTAL_POINTS}\n`);
+  return total;
+}
+
+function status(ok: boolean, paint: ReportOptions["paint"]): string {
+  return ok ? paint("OK", "OK") : paint("FAIL", "FAIL");
 }
