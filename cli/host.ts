@@ -9,10 +9,9 @@ export function writeAll(stream: { writeSync(p: Uint8Array): number }, bytes: Ui
 
 const encoder = new TextEncoder();
 
-/** Write text to stderr (the terminal may be raw, so newlines become CR LF there). */
+/** Write text to stderr. */
 export function writeErr(text: string): void {
-  const s = rawMode ? text.replace(/\r?\n/g, "\r\n") : text;
-  writeAll(Deno.stderr, encoder.encode(s));
+  writeAll(Deno.stderr, encoder.encode(text));
 }
 
 /** Write text to stdout. */
@@ -22,7 +21,8 @@ export function writeOut(text: string): void {
 
 /**
  * Console output on its way to stdout: collected while the kernel runs, written out
- * after each slice of instructions. In raw terminal mode LF is sent as CR LF.
+ * after each slice of instructions. (Deno's raw mode leaves the terminal's output
+ * processing on, so LF still starts a new line there.)
  */
 export class OutputBuffer {
   private chunks: Uint8Array[] = [];
@@ -43,22 +43,8 @@ export class OutputBuffer {
     }
     this.chunks = [];
     this.size = 0;
-    writeAll(Deno.stdout, rawMode ? crlf(all) : all);
+    writeAll(Deno.stdout, all);
   }
-}
-
-/** LF -> CR LF, for a terminal whose output processing raw mode has turned off. */
-function crlf(b: Uint8Array): Uint8Array {
-  let n = 0;
-  for (const c of b) if (c === 10) n++;
-  if (n === 0) return b;
-  const out = new Uint8Array(b.length + n);
-  let o = 0;
-  for (const c of b) {
-    if (c === 10) out[o++] = 13;
-    out[o++] = c;
-  }
-  return out;
 }
 
 let rawMode = false;

@@ -8,7 +8,7 @@
 //  - the current fetch page, so sequential instructions skip translation.
 // Registers are (lo, hi) int32 pairs; nothing is allocated per instruction.
 
-import { KERNBASE, PAGE_SIZE, PHYSTOP, RAM_PAGES, Ram } from "./ram.ts";
+import { KERNBASE, PAGE_SIZE, PHYSTOP, Ram, RAM_PAGES } from "./ram.ts";
 import * as D from "./decode.ts";
 import { decode16, decode32 } from "./decode.ts";
 import { div64, divu64, mul64, mulh64, mulhsu64, mulhu64, res } from "./arith.ts";
@@ -606,7 +606,7 @@ export class Hart {
             const p = rbase[tag & TLB_MASK] | (lo & 0xfff);
             switch (op) {
               case D.OP_LB:
-                vlo = (view.getInt8(p) | 0);
+                vlo = view.getInt8(p) | 0;
                 vhi = vlo >> 31;
                 break;
               case D.OP_LBU:

@@ -92,6 +92,7 @@ function failingTitles(outcomes: Partial<Record<string, RunOutcome>>): string[] 
 }
 
 Deno.test("the items add up to 100 points, with the lab's titles and order", () => {
+  assertEquals(USERTESTS.length, 66);
   assertEquals(TOTAL_POINTS, 100);
   assertEquals(GRADE_ITEMS.length, 28);
   assertEquals(GRADE_RUNS.map((r) => [r.command, r.limitSeconds]), [
