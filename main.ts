@@ -217,10 +217,11 @@ async function gradeCommand(flags: Flags, image: Uint8Array): Promise<number> {
         onTestStart: progress
           ? (name) => {
             const t = ((performance.now() - t0) / 1000).toFixed(1);
-            writeErr(`  ... ${run.command}: ${name} (${t}s)\n`);
+            writeErr(`\r\x1b[K  ... ${run.command}: ${name} (${t}s)`);
           }
           : undefined,
       });
+      if (progress) writeErr("\r\x1b[K"); // clear the progress line
       if (out.stats) total = addStats(total, out.stats, out.seconds);
       return out;
     },

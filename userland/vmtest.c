@@ -8,6 +8,9 @@
 //   f      fork; the child keeps running the remaining steps, the parent waits
 //          for it, prints "child <status>" and exits with 0
 //   x<N>   exit with status N
+//   i      execute an illegal instruction
+//   b      execute ebreak
+//   j<A>   jump to absolute address A
 // Afterwards it prints "done" and exits 0.
 #include "user.h"
 
@@ -53,6 +56,12 @@ int main(int argc, char *argv[]) {
         printf("child %d\n", status);
         exit(0);
       }
+    } else if (a[0] == 'i') {
+      asm volatile(".word 0xffffffff");
+    } else if (a[0] == 'b') {
+      asm volatile("ebreak");
+    } else if (a[0] == 'j') {
+      ((void (*)(void))(uint64)n)();
     } else if (a[0] == 'x') {
       exit((int)n);
     }

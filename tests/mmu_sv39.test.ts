@@ -1,0 +1,332 @@
+// Sv39 translation: permissions, superpages, A/D bits, malformed PTEs, faults,
+// TLB flushing, access faults outside RAM, and timer interrupt delivery.
+import assert from "node:assert/strict";
+import * as E from "./encode.ts";
+import { PageTables } from "./bench_hart.ts";
+import { CSR_SATP, CSR_SSTATUS, IRQ_TIMER } from "../machine/hart.ts";
+import { KERNBASE } from "../machine/ram.ts";
+import { CODE_PA, load, pc, reg, reset, runCode, scause, sepc, setPc, setReg, stval } from "./hart_harness.ts";
+
+const V = 1, R = 2, W = 4, X = 8, U = 16, A = 64, Dbit = 128;
+const PT_AREA = KERNBASE + 0x100_0000;
+
+/** Fresh page tables with code (ecall-terminated snippets) mapped at VA 0. */
+function vmSetup(code: number[]) {
+  const m = reset();
+  const pt = new PageTables(m.ram, PT_AREA);
+  const codePa = pt.alloc();
+  load(m.ram, codePa, code);
+  pt.map(0, codePa, R | X | U);
+  const [lo, hi] = pt.satp();
+  m.hart.writeCsr(CSR_SATP, lo, hi);
+  setPc(m.hart, 0n);
+  return { ...m, pt };
+}
+
+/** Physical address of the leaf PTE for va (4 KiB mapping made by PageTables.map). */
+function ptePa(pt: PageTables, va: number): number {
+  let table = pt.root;
+  for (let level = 2; level > 0; level--) {
+    const idx = Math.floor(va / 2 ** (12 + 9 * level)) % 512;
+    table = Math.floor(pt.ram.read64(table + idx * 8) / 1024) * 4096;
+  }
+  return table + (Math.floor(va / 4096) % 512) * 8;
+}
+
+function expectAllowed(perm: number, acc: "fetch" | "load" | "store", mxr: boolean): boolean {
+  if (!(perm & V)) return false;
+  if ((perm & W) && !(perm & R)) return false;
+  if (!(perm & (R | X))) return false; // pointer at level 0
+  if (!(perm & U)) return false;
+  if (acc === "fetch") return (perm & X) !== 0;
+  if (acc === "load") return (perm & R) !== 0 || (mxr && (perm & X) !== 0);
+  return (perm & W) !== 0;
+}
+
+Deno.test("permission matrix: V R W X U x fetch/load/store (and MXR)", () => {
+  const TVA = 0x5000;
+  for (let perm = 0; perm < 32; perm++) {
+    for (const acc of ["fetch", "load", "store"] as const) {
+      for (const mxr of acc === "load" ? [false, true] : [false]) {
+        const code = acc === "fetch"
+          ? [E.lui(1, 5), E.jalr(0, 1, 0)]
+          : acc === "load"
+          ? [E.lui(1, 5), E.ld(2, 1, 8), E.ecall()]
+          : [E.lui(1, 5), E.addi(2, 0, 77), E.sd(2, 1, 16), E.ecall()];
+        const { ram, hart, pt } = vmSetup(code);
+        hart.writeCsr(CSR_SSTATUS, mxr ? 1 << 19 : 0, 0);
+        const pa = pt.alloc();
+        load(ram, pa, [E.ecall()]);
+        ram.write32(pa + 8, 0x12345678);
+        pt.map(TVA, pa, 0);
+        const pte = ptePa(pt, TVA);
+        ram.write64(pte, (pa / 4096) * 1024 + perm);
+        const cause = hart.run(100);
+        const ok = expectAllowed(perm, acc, mxr);
+        const what = `perm=${perm.toString(2)} ${acc} mxr=${mxr}`;
+        const entry = ram.read64(pte);
+        if (acc === "fetch") {
+          assert.equal(cause, ok ? 8 : 12, what);
+          assert.equal(sepc(hart), 0x5000n, what);
+          if (!ok) assert.equal(stval(hart), 0x5000n, what);
+          assert.equal((entry & A) !== 0, ok, what);
+        } else if (acc === "load") {
+          assert.equal(cause, ok ? 8 : 13, what);
+          if (ok) assert.equal(reg(hart, 2), 0x12345678n, what);
+          else {
+            assert.equal(stval(hart), 0x5008n, what);
+            assert.equal(sepc(hart), 4n, what);
+          }
+          assert.equal((entry & A) !== 0, ok, what);
+          assert.equal(entry & Dbit, 0, what);
+        } else {
+          assert.equal(cause, ok ? 8 : 15, what);
+          if (ok) assert.equal(ram.read32(pa + 16), 77, what);
+          else {
+            assert.equal(stval(hart), 0x5010n, what);
+            assert.equal(sepc(hart), 8n, what);
+          }
+          assert.equal((entry & (A | Dbit)) === (A | Dbit), ok, what);
+        }
+      }
+    }
+  }
+});
+
+Deno.test("superpages: 2 MiB and 1 GiB leaves translate; misaligned ones fault", () => {
+  const { ram, hart, pt } = vmSetup([E.ld(2, 1, 0), E.ecall()]);
+  // 2 MiB page at VA 0x400000 -> PA KERNBASE + 0x600000 (level-1 leaf)
+  const l1 = pt.alloc();
+  const rootIdx0 = ram.read64(pt.root); // the table that holds VA 0's level-1 entries
+  const l1Table = Math.floor(rootIdx0 / 1024) * 4096;
+  void l1;
+  ram.write64(l1Table + 2 * 8, ((KERNBASE + 0x600000) / 4096) * 1024 + (V | R | W | U));
+  ram.write32(KERNBASE + 0x600000 + 0x12340, 0xabcdef01);
+  setReg(hart, 1, 0x400000n + 0x12340n);
+  assert.equal(hart.run(10), 8);
+  assert.equal(reg(hart, 2), 0xabcdef01n);
+  assert.ok(ram.read64(l1Table + 16) & A);
+  // 1 GiB page at VA 0x80000000 -> PA 0x80000000 (root index 2)
+  ram.write64(pt.root + 2 * 8, (KERNBASE / 4096) * 1024 + (V | R | U));
+  ram.write32(KERNBASE + 0x345678, 0x5a5a5a5a);
+  setPc(hart, 0n);
+  setReg(hart, 1, 0x80345678n);
+  assert.equal(hart.run(10), 8);
+  assert.equal(reg(hart, 2), 0x5a5a5a5an);
+  // Misaligned megapage (PPN not a multiple of 512) -> load page fault
+  ram.write64(l1Table + 3 * 8, ((KERNBASE + 0x601000) / 4096) * 1024 + (V | R | U));
+  hart.sfenceVma();
+  setPc(hart, 0n);
+  setReg(hart, 1, 0x600000n);
+  assert.equal(hart.run(10), 13);
+  assert.equal(stval(hart), 0x600000n);
+  // Misaligned gigapage
+  ram.write64(pt.root + 3 * 8, ((KERNBASE + 0x200000) / 4096) * 1024 + (V | R | U));
+  hart.sfenceVma();
+  setPc(hart, 0n);
+  setReg(hart, 1, 0xc0000000n);
+  assert.equal(hart.run(10), 13);
+  assert.equal(stval(hart), 0xc0000000n);
+});
+
+Deno.test("malformed PTEs and non-canonical addresses page-fault with the exact VA", () => {
+  const { ram, hart, pt } = vmSetup([E.ld(2, 1, 0), E.ecall()]);
+  const pa = pt.alloc();
+  pt.map(0x7000, pa, R | W | U);
+  const pte = ptePa(pt, 0x7000);
+  const good = ram.read64(pte);
+  const cases: [string, () => void][] = [
+    ["reserved bit 54", () => ram.write32(pte + 4, (ram.read32(pte + 4) | (1 << 22)) >>> 0)],
+    ["reserved bit 63", () => ram.write32(pte + 4, (ram.read32(pte + 4) | 0x80000000) >>> 0)],
+    ["W without R", () => ram.write64(pte, good & ~R)],
+    ["no R/W/X at level 0", () => ram.write64(pte, good & ~(R | W | X))],
+    ["not valid", () => ram.write64(pte, good & ~V)],
+  ];
+  for (const [name, spoil] of cases) {
+    ram.write64(pte, good);
+    spoil();
+    hart.sfenceVma();
+    setPc(hart, 0n);
+    setReg(hart, 1, 0x7008n);
+    assert.equal(hart.run(10), 13, name);
+    assert.equal(stval(hart), 0x7008n, name);
+    assert.equal(sepc(hart), 0n, name);
+  }
+  ram.write64(pte, good);
+  hart.sfenceVma();
+  for (const va of [0x8000000000n, 0x4000000000n, 0xffffffc000000000n - 0x1000n, 0x123456789abcdef0n]) {
+    setPc(hart, 0n);
+    setReg(hart, 1, va);
+    assert.equal(hart.run(10), 13, va.toString(16));
+    assert.equal(stval(hart), va, va.toString(16));
+  }
+  // A canonical negative VA that is mapped works (root index 256+)
+  const hiPa = pt.alloc();
+  ram.write32(hiPa + 8, 4242);
+  pt.map(2 ** 38 + 0x1000, hiPa, R | U); // VA bits put it at root index 256
+  // map() takes a positive VA; the canonical form of it is sign-extended from bit 38
+  setPc(hart, 0n);
+  setReg(hart, 1, 0xffffffc000001008n);
+  assert.equal(hart.run(10), 8);
+  assert.equal(reg(hart, 2), 4242n);
+});
+
+Deno.test("access faults: page-table walks and leaves outside RAM, bare-mode addresses", () => {
+  let { ram, hart, pt } = vmSetup([E.ld(2, 1, 0), E.ecall()]);
+  // Leaf pointing below RAM.
+  pt.map(0x9000, 0x1000, R | W | U);
+  setReg(hart, 1, 0x9000n);
+  assert.equal(hart.run(10), 5);
+  assert.equal(stval(hart), 0x9000n);
+  // Non-leaf pointing outside RAM (root entry 1 -> table at PA 0x2000)
+  ram.write64(pt.root + 8, (0x2000 / 4096) * 1024 + V);
+  setPc(hart, 0n);
+  setReg(hart, 1, 0x40000000n);
+  assert.equal(hart.run(10), 5);
+  // store through the same walk -> 7
+  ({ ram, hart, pt } = vmSetup([E.sd(2, 1, 0), E.ecall()]));
+  ram.write64(pt.root + 8, (0x2000 / 4096) * 1024 + V);
+  setReg(hart, 1, 0x40000010n);
+  assert.equal(hart.run(10), 7);
+  assert.equal(stval(hart), 0x40000010n);
+  // satp root outside RAM -> fetch access fault
+  hart.writeCsr(CSR_SATP, 0x10, 8 << 28);
+  setPc(hart, 0x1000n);
+  assert.equal(hart.run(10), 1);
+  assert.equal(stval(hart), 0x1000n);
+  // Bare mode: outside RAM
+  ({ hart } = reset());
+  setReg(hart, 1, 0x1000n);
+  assert.equal(runCode([E.ld(2, 1, 0)]), 5);
+  assert.equal(stval(hart), 0x1000n);
+  assert.equal(runCode([E.sw(2, 1, 0)]), 7);
+  setReg(hart, 1, BigInt(KERNBASE + 128 * 1024 * 1024 - 4));
+  assert.equal(runCode([E.ld(2, 1, 0)]), 5); // last 4 bytes in RAM, 4 beyond
+  setReg(hart, 1, 0x1_8000_0000n);
+  assert.equal(runCode([E.ld(2, 1, 0)]), 5);
+  assert.equal(stval(hart), 0x1_8000_0000n);
+  setPc(hart, 0x1000n);
+  assert.equal(hart.run(10), 1);
+  assert.equal(stval(hart), 0x1000n);
+});
+
+Deno.test("TLB: fresh after sfenceVma and satp change; D set again after clearing", () => {
+  const { ram, hart, pt } = vmSetup([E.ld(2, 1, 0), E.sd(3, 1, 8), E.ecall()]);
+  const p1 = pt.alloc(), p2 = pt.alloc();
+  ram.write32(p1, 111);
+  ram.write32(p2, 222);
+  pt.map(0xa000, p1, R | W | U);
+  const pte = ptePa(pt, 0xa000);
+  setReg(hart, 1, 0xa000n);
+  setReg(hart, 3, 5n);
+  assert.equal(hart.run(10), 8);
+  assert.equal(reg(hart, 2), 111n);
+  assert.equal(ram.read64(pte) & (A | Dbit), A | Dbit);
+  // Remap to p2, flush: must see p2. Clear A/D: must be set again.
+  ram.write64(pte, (p2 / 4096) * 1024 + (V | R | W | U));
+  hart.sfenceVma();
+  setPc(hart, 0n);
+  assert.equal(hart.run(10), 8);
+  assert.equal(reg(hart, 2), 222n);
+  assert.equal(ram.read32(p2 + 8), 5);
+  assert.equal(ram.read64(pte) & (A | Dbit), A | Dbit);
+  // Make it read-only and flush: store faults.
+  ram.write64(pte, (p2 / 4096) * 1024 + (V | R | U));
+  hart.sfenceVma();
+  setPc(hart, 0n);
+  assert.equal(hart.run(10), 15);
+  assert.equal(stval(hart), 0xa008n);
+  // Unmap and switch satp to a different root (no explicit sfence): load faults.
+  const pt2 = new PageTables(ram, PT_AREA + 0x10_0000);
+  const code2 = pt2.alloc();
+  load(ram, code2, [E.ld(2, 1, 0), E.ecall()]);
+  pt2.map(0, code2, R | X | U);
+  const [lo, hi] = pt2.satp();
+  hart.writeCsr(CSR_SATP, lo, hi);
+  setPc(hart, 0n);
+  assert.equal(hart.run(10), 13);
+  assert.equal(stval(hart), 0xa000n);
+});
+
+Deno.test("lazy-allocation pattern: fault, map, flush, resume at sepc", () => {
+  const { ram, hart, pt } = vmSetup([E.lui(1, 0x20), E.addi(2, 0, 9), E.sw(2, 1, 4), E.lw(3, 1, 4), E.ecall()]);
+  assert.equal(hart.run(100), 15);
+  assert.equal(stval(hart), 0x20004n);
+  const pa = pt.alloc();
+  pt.map(0x20000, pa, R | W | U);
+  hart.sfenceVma();
+  setPc(hart, sepc(hart));
+  assert.equal(hart.run(100), 8);
+  assert.equal(reg(hart, 3), 9n);
+  assert.equal(ram.read32(pa + 4), 9);
+});
+
+Deno.test("page-crossing accesses translate both pages", () => {
+  const { ram, hart, pt } = vmSetup([E.ld(2, 1, 0), E.sd(3, 1, 0), E.ecall()]);
+  const p1 = pt.alloc(), p2 = pt.alloc();
+  pt.map(0x30000, p1, R | W | U);
+  pt.map(0x31000, p2, R | W | U);
+  for (let i = 0; i < 8; i++) ram.write8(i < 3 ? p1 + 4093 + i : p2 + i - 3, 0x10 + i);
+  setReg(hart, 1, 0x30ffdn);
+  setReg(hart, 3, 0x0807060504030201n);
+  assert.equal(hart.run(10), 8);
+  assert.equal(reg(hart, 2), 0x1716151413121110n);
+  assert.deepEqual([...ram.slice(p1 + 4093, 3), ...ram.slice(p2, 5)], [1, 2, 3, 4, 5, 6, 7, 8]);
+  // Second page unmapped: fault on the second page's address, nothing stored.
+  ram.write64(ptePa(pt, 0x31000), 0);
+  hart.sfenceVma();
+  setPc(hart, 4n);
+  setReg(hart, 3, 0n);
+  assert.equal(hart.run(10), 15);
+  assert.equal(stval(hart), 0x31000n);
+  assert.deepEqual([...ram.slice(p1 + 4093, 3)], [1, 2, 3]);
+});
+
+Deno.test("fetch of an instruction that straddles into an unmapped page faults", () => {
+  const { ram, hart, pt } = vmSetup([E.jal(0, 0x1ffe)]);
+  const p = pt.alloc();
+  pt.map(0x1000, p, R | X | U);
+  ram.write32(p + 0xffc, (E.cLi(5, 1) | (0x13 << 16)) >>> 0); // c.li, then low half of a 32-bit op
+  assert.equal(hart.run(10), 12);
+  assert.equal(sepc(hart), 0x1ffen);
+  assert.equal(stval(hart), 0x2000n);
+});
+
+Deno.test("timer interrupt arrives after exactly N retired instructions", () => {
+  for (const N of [1, 2, 7, 100, 1001]) {
+    const { hart } = vmSetup([E.addi(1, 1, 1), E.jal(0, -4)]);
+    hart.instret = 5000;
+    hart.timecmp = 5000 + N;
+    assert.equal(hart.run(1_000_000), IRQ_TIMER);
+    assert.equal(hart.instret, 5000 + N);
+    assert.equal(reg(hart, 1), BigInt(Math.ceil(N / 2)));
+    assert.equal(scause(hart), 0x8000000000000005n);
+    assert.equal(stval(hart), 0n);
+    assert.equal(sepc(hart), pc(hart));
+    assert.equal(sepc(hart), N % 2 === 0 ? 0n : 4n);
+  }
+  // Already due: interrupt before any instruction.
+  const { hart } = vmSetup([E.addi(1, 1, 1), E.ecall()]);
+  hart.instret = 10;
+  hart.timecmp = 3;
+  assert.equal(hart.run(100), IRQ_TIMER);
+  assert.equal(hart.instret, 10);
+  // Budget first, then timer at the same count.
+  hart.timecmp = 12;
+  setPc(hart, 0n);
+  assert.equal(hart.run(2), -1);
+  assert.equal(hart.run(2), IRQ_TIMER);
+  assert.equal(hart.instret, 12);
+});
+
+Deno.test("code page edited by the kernel under Sv39 runs the new code", () => {
+  const { ram, hart, pt } = vmSetup([E.addi(1, 0, 1), E.ecall()]);
+  assert.equal(hart.run(10), 8);
+  const codePa = ptePa(pt, 0);
+  const pa = Math.floor(ram.read64(codePa) / 1024) * 4096;
+  ram.write32(pa, E.addi(1, 0, 2));
+  setPc(hart, 0n);
+  assert.equal(hart.run(10), 8);
+  assert.equal(reg(hart, 1), 2n);
+  void CODE_PA;
+});
