@@ -1,11 +1,11 @@
-// Processes: the process table, fork/exit/wait/kill, sleep/wakeup, and the scheduler.
+// Processes: the process table, fork/exit/wait/kill, sleep/wakeup, and growproc.
 //
 // The kernel is host code with one hart: a process runs on the hart until it traps;
 // the trap is served to completion unless the kernel routine blocks in sleep(),
 // in which case the routine (a generator) is parked in p.kthread and the
-// scheduler picks another process. Scheduling is round-robin and deterministic.
+// scheduler (sched.ts) picks another process, round-robin and deterministically.
 
-import { NOFILE, NPROC, PGSIZE, TRAPFRAME } from "./param.ts";
+import { NOFILE, NPROC, PGSIZE, TRAMPOLINE, TRAPFRAME } from "./param.ts";
 import type { File } from "./file.ts";
 import type { Inode } from "./fs.ts";
 import { kalloc, kfree } from "./kalloc.ts";
@@ -27,7 +27,6 @@ import { tfreg, tfset } from "./trapframe.ts";
 import { fileclose, filedup } from "./file.ts";
 import { idup, iput, namei } from "./fs.ts";
 import { begin_op, end_op } from "./log.ts";
-import { TRAMPOLINE } from "./param.ts";
 
 export type ProcState = "UNUSED" | "USED" | "SLEEPING" | "RUNNABLE" | "RUNNING" | "ZOMBIE";
 
