@@ -40,10 +40,10 @@ export function start(
 /** Boot, run one program to completion, and return its output and exit status. */
 export function runProgram(
   args: string[],
-  opts: { eager?: boolean; input?: string; image?: Uint8Array } = {},
+  opts: { eager?: boolean; input?: string; image?: Uint8Array; maxInstructions?: number } = {},
 ): { output: string; status: number; state: RunState; kernel: Kernel } {
   const b = start(args, opts);
   if (opts.input !== undefined) b.console.pushInput(opts.input);
-  const state = b.settle();
+  const state = b.settle(opts.maxInstructions);
   return { output: b.out.text(), status: b.kernel.exitStatus, state, kernel: b.kernel };
 }
