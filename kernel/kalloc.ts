@@ -41,10 +41,20 @@ export function kfree(pa: number): void {
 
 /** Take one page off the free list (filled with junk), or 0 when memory is exhausted. */
 export function kalloc(): number {
+  return take(5);
+}
+
+/** Take one zeroed page off the free list, or 0 when memory is exhausted. */
+export function kzalloc(): number {
+  return take(0);
+}
+
+/** Pop the first free page and fill it with fillbyte. */
+function take(fillbyte: number): number {
   const pa = freelist;
   if (pa === 0) return 0;
   freelist = ram.read64(pa);
-  ram.fill(pa, PGSIZE, 5);
+  ram.fill(pa, PGSIZE, fillbyte);
   kstats.allocated++;
   kstats.free--;
   return pa;

@@ -4,7 +4,7 @@
 // the user-copy routines (copyin/copyout/copyinstr) call for an address that is
 // below the process size but has no page yet.
 
-import { kalloc, kfree, TRAMPOLINE_PA } from "./kalloc.ts";
+import { kalloc, kfree, kzalloc, TRAMPOLINE_PA } from "./kalloc.ts";
 import { cpu, sfence_vma } from "./cpu.ts";
 import { MAXVA, PGROUNDDOWN, PGROUNDUP, PGSIZE, TRAMPOLINE } from "./param.ts";
 import { PA2PTE, PTE2PA, PTE_FLAGS, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X, PX } from "./riscv.ts";
@@ -24,13 +24,6 @@ function readpte(a: number): number {
 /** Store a PTE at physical address a. */
 function writepte(a: number, pte: number): void {
   cpu.ram.write64(a, pte);
-}
-
-/** Allocate a zeroed page, or 0 when memory is exhausted. */
-function kzalloc(): number {
-  const pa = kalloc();
-  if (pa !== 0) cpu.ram.fill(pa, PGSIZE, 0);
-  return pa;
 }
 
 /** Physical address of the leaf PTE for va, creating page-table pages if alloc; 0 on failure. */
