@@ -1,10 +1,10 @@
 // xv6lazy: boot xv6 with lazy page allocation on an emulated RV64 hart, and run its
 // shell, one of its programs, or the lazy lab's grader. See README.md and --help.
 
-import { parseArgs, styleText } from "./cli/deps.ts";
-import { RootDir, sameBytes } from "./cli/fsroot.ts";
-import { restoreTerminal, writeErr, writeOut } from "./cli/host.ts";
-import { runSession } from "./cli/session.ts";
+import { parseArgs, styleText } from "./machine/deps.ts";
+import { RootDir, sameBytes } from "./kernel/fsroot.ts";
+import { restoreTerminal, writeErr, writeOut } from "./machine/host.ts";
+import { runSession } from "./userland/session.ts";
 import { checkImage, mkfs } from "./kernel/mkfs.ts";
 import type { KernelStats } from "./kernel/main.ts";
 import { fsFiles, programImages } from "./userland/images.ts";
@@ -108,7 +108,9 @@ export function parseCommandLine(args: string[]): { flags: Flags; rest: string[]
       allowPositionals: false,
     }));
   } catch (e) {
-    throw new UsageError(`${firstLine(e)} (try --help)`);
+    // parseArgs' messages start with a capital and may add advice about `--`; keep the fact.
+    const fact = firstLine(e).replace(/\. To specify a positional argument.*$/, "");
+    throw new UsageError(`${fact.charAt(0).toLowerCase()}${fact.slice(1)} (try --help)`);
   }
   return {
     flags: {

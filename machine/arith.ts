@@ -76,26 +76,54 @@ export function divu64(nlo: number, nhi: number, dlo: number, dhi: number): void
     res.rhi = Math.floor(r / TWO32) | 0;
     return;
   }
-  // Restoring long division, one bit at a time.
-  let qlo = 0, qhi = 0, rlo = 0, rhi = 0;
-  for (let i = 63; i >= 0; i--) {
-    // r = (r << 1) | bit i of n
-    const bit = i >= 32 ? (nhi >>> (i - 32)) & 1 : (nlo >>> i) & 1;
-    rhi = (rhi << 1) | (rlo >>> 31);
-    rlo = (rlo << 1) | bit;
-    // q <<= 1
-    qhi = (qhi << 1) | (qlo >>> 31);
-    qlo = qlo << 1;
-    const ge = (rhi >>> 0) > dh || ((rhi >>> 0) === dh && (rlo >>> 0) >= (dlo >>> 0));
-    if (ge) {
-      const borrow = (rlo >>> 0) < (dlo >>> 0) ? 1 : 0;
-      rlo = (rlo - dlo) | 0;
-      rhi = (rhi - dhi - borrow) | 0;
-      qlo |= 1;
-    }
+  if (dh === 0) {
+    // 32-bit divisor: divide the high word, then two 16-bit steps (all below 2^53).
+    const d = dlo >>> 0;
+    const qh = Math.floor(nh / d);
+    let r = nh - qh * d;
+    let t = r * 65536 + (nlo >>> 16);
+    const q1 = Math.floor(t / d);
+    r = t - q1 * d;
+    t = r * 65536 + (nlo & 0xffff);
+    const q0 = Math.floor(t / d);
+    r = t - q0 * d;
+    res.lo = (q1 * 65536 + q0) | 0;
+    res.hi = qh | 0;
+    res.rlo = r | 0;
+    res.rhi = 0;
+    return;
   }
-  res.lo = qlo;
-  res.hi = qhi;
+  if (dhi < 0) {
+    // d >= 2^63: the quotient is 0 or 1.
+    const ge = nh > dh || (nh === dh && (nlo >>> 0) >= (dlo >>> 0));
+    res.lo = ge ? 1 : 0;
+    res.hi = 0;
+    if (ge) {
+      res.rlo = (nlo - dlo) | 0;
+      res.rhi = (nhi - dhi - ((nlo >>> 0) < (dlo >>> 0) ? 1 : 0)) | 0;
+    } else {
+      res.rlo = nlo;
+      res.rhi = nhi;
+    }
+    return;
+  }
+  // 2^32 <= d < 2^63, so the quotient is below 2^32. A double estimate is within one
+  // of it; start one below (never above the true quotient) and correct upwards.
+  let q = Math.floor((nh * TWO32 + (nlo >>> 0)) / (dh * TWO32 + (dlo >>> 0))) - 1;
+  if (q < 0) q = 0;
+  if (q > 0xffffffff) q = 0xffffffff;
+  const plo = Math.imul(q | 0, dlo);
+  const phi = (umulh32(q >>> 0, dlo >>> 0) + Math.imul(q | 0, dhi)) | 0;
+  let rlo = (nlo - plo) | 0;
+  let rhi = (nhi - phi - ((nlo >>> 0) < (plo >>> 0) ? 1 : 0)) | 0;
+  while ((rhi >>> 0) > dh || ((rhi >>> 0) === dh && (rlo >>> 0) >= (dlo >>> 0))) {
+    const borrow = (rlo >>> 0) < (dlo >>> 0) ? 1 : 0;
+    rlo = (rlo - dlo) | 0;
+    rhi = (rhi - dhi - borrow) | 0;
+    q += 1;
+  }
+  res.lo = q | 0;
+  res.hi = 0;
   res.rlo = rlo;
   res.rhi = rhi;
 }

@@ -240,8 +240,8 @@ export class Hart {
    */
   private loadSlow(lo: number, hi: number, size: number): number {
     const inPage = 4096 - (lo & 0xfff);
-    let p0: number, p1 = 0;
-    p0 = this.addr(lo, hi, ACC_LOAD);
+    let p1 = 0;
+    const p0 = this.addr(lo, hi, ACC_LOAD);
     if (p0 < 0) return this.faultCause;
     if (size > inPage) {
       const nlo = (lo + inPage) | 0;
@@ -493,17 +493,17 @@ export class Hart {
       const a2 = (w >>> 21) & 0x3f;
       const ilen = w >>> 27;
       switch (w & 0xff) {
-        case D.OP_LUI:
+        case 1: // LUI
           x[rd] = imm;
           x[rd + 1] = imm >> 31;
           break;
-        case D.OP_AUIPC: {
+        case 2: { // AUIPC
           const lo = (pcLo + imm) | 0;
           x[rd + 1] = (pcHi + (imm >> 31) + ((lo >>> 0) < (pcLo >>> 0) ? 1 : 0)) | 0;
           x[rd] = lo;
           break;
         }
-        case D.OP_JAL: {
+        case 3: { // JAL
           const link = (pcLo + ilen) | 0;
           const linkHi = (pcHi + ((link >>> 0) < (pcLo >>> 0) ? 1 : 0)) | 0;
           const lo = (pcLo + imm) | 0;
@@ -513,7 +513,7 @@ export class Hart {
           x[rd + 1] = linkHi;
           continue loop;
         }
-        case D.OP_JALR: {
+        case 4: { // JALR
           const link = (pcLo + ilen) | 0;
           const linkHi = (pcHi + ((link >>> 0) < (pcLo >>> 0) ? 1 : 0)) | 0;
           const b = x[a1];
@@ -524,7 +524,7 @@ export class Hart {
           x[rd + 1] = linkHi;
           continue loop;
         }
-        case D.OP_BEQ:
+        case 5: // BEQ
           if (x[a1] === x[a2] && x[a1 + 1] === x[a2 + 1]) {
             const lo = (pcLo + imm) | 0;
             pcHi = (pcHi + (imm >> 31) + ((lo >>> 0) < (pcLo >>> 0) ? 1 : 0)) | 0;
@@ -532,7 +532,7 @@ export class Hart {
             continue loop;
           }
           break;
-        case D.OP_BNE:
+        case 6: // BNE
           if (x[a1] !== x[a2] || x[a1 + 1] !== x[a2 + 1]) {
             const lo = (pcLo + imm) | 0;
             pcHi = (pcHi + (imm >> 31) + ((lo >>> 0) < (pcLo >>> 0) ? 1 : 0)) | 0;
@@ -540,7 +540,7 @@ export class Hart {
             continue loop;
           }
           break;
-        case D.OP_BLT: {
+        case 7: { // BLT
           const ah = x[a1 + 1], bh = x[a2 + 1];
           if (ah < bh || (ah === bh && (x[a1] >>> 0) < (x[a2] >>> 0))) {
             const lo = (pcLo + imm) | 0;
@@ -550,7 +550,7 @@ export class Hart {
           }
           break;
         }
-        case D.OP_BGE: {
+        case 8: { // BGE
           const ah = x[a1 + 1], bh = x[a2 + 1];
           if (!(ah < bh || (ah === bh && (x[a1] >>> 0) < (x[a2] >>> 0)))) {
             const lo = (pcLo + imm) | 0;
@@ -560,7 +560,7 @@ export class Hart {
           }
           break;
         }
-        case D.OP_BLTU: {
+        case 9: { // BLTU
           const ah = x[a1 + 1] >>> 0, bh = x[a2 + 1] >>> 0;
           if (ah < bh || (ah === bh && (x[a1] >>> 0) < (x[a2] >>> 0))) {
             const lo = (pcLo + imm) | 0;
@@ -570,7 +570,7 @@ export class Hart {
           }
           break;
         }
-        case D.OP_BGEU: {
+        case 10: { // BGEU
           const ah = x[a1 + 1] >>> 0, bh = x[a2 + 1] >>> 0;
           if (!(ah < bh || (ah === bh && (x[a1] >>> 0) < (x[a2] >>> 0)))) {
             const lo = (pcLo + imm) | 0;
@@ -580,61 +580,18 @@ export class Hart {
           }
           break;
         }
-        case D.OP_LB:
-        case D.OP_LH:
-        case D.OP_LW:
-        case D.OP_LD:
-        case D.OP_LBU:
-        case D.OP_LHU:
-        case D.OP_LWU: {
-          const op = w & 0xff;
-          const size = op === D.OP_LB || op === D.OP_LBU
-            ? 1
-            : op === D.OP_LH || op === D.OP_LHU
-            ? 2
-            : op === D.OP_LD
-            ? 8
-            : 4;
+        case 11: { // LB
           const b = x[a1];
           const lo = (b + imm) | 0;
           const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
           const tag = (hi << 20) | (lo >>> 12);
-          let vlo: number, vhi: number;
-          if (
-            (hi >>> 6) === 0 && rtag[tag & TLB_MASK] === tag && (lo & 0xfff) <= 4096 - size
-          ) {
+          if ((hi >>> 6) === 0 && rtag[tag & TLB_MASK] === tag && (lo & 0xfff) <= 4095) {
             const p = rbase[tag & TLB_MASK] | (lo & 0xfff);
-            switch (op) {
-              case D.OP_LB:
-                vlo = view.getInt8(p) | 0;
-                vhi = vlo >> 31;
-                break;
-              case D.OP_LBU:
-                vlo = view.getUint8(p);
-                vhi = 0;
-                break;
-              case D.OP_LH:
-                vlo = view.getInt16(p, true);
-                vhi = vlo >> 31;
-                break;
-              case D.OP_LHU:
-                vlo = view.getUint16(p, true);
-                vhi = 0;
-                break;
-              case D.OP_LW:
-                vlo = view.getInt32(p, true);
-                vhi = vlo >> 31;
-                break;
-              case D.OP_LWU:
-                vlo = view.getInt32(p, true);
-                vhi = 0;
-                break;
-              default:
-                vlo = view.getInt32(p, true);
-                vhi = view.getInt32(p + 4, true);
-            }
+            const vlo = view.getInt8(p);
+            x[rd + 1] = vlo >> 31;
+            x[rd] = vlo;
           } else {
-            const f = this.loadSlow(lo, hi, size);
+            const f = this.loadSlow(lo, hi, 1);
             if (f !== 0) {
               n--;
               cause = f;
@@ -642,51 +599,181 @@ export class Hart {
               tvalHi = this.faultHi;
               break loop;
             }
-            vlo = res.lo;
-            vhi = res.hi;
-            if (op === D.OP_LB) {
-              vlo = (vlo << 24) >> 24;
-              vhi = vlo >> 31;
-            } else if (op === D.OP_LH) {
-              vlo = (vlo << 16) >> 16;
-              vhi = vlo >> 31;
-            } else if (op === D.OP_LW) vhi = vlo >> 31;
+            let vlo = res.lo, vhi = res.hi;
+            vlo = (vlo << 24) >> 24;
+            vhi = vlo >> 31;
+            x[rd] = vlo;
+            x[rd + 1] = vhi;
           }
-          x[rd] = vlo;
-          x[rd + 1] = vhi;
           break;
         }
-        case D.OP_SB:
-        case D.OP_SH:
-        case D.OP_SW:
-        case D.OP_SD: {
-          const op = w & 0xff;
-          const size = op === D.OP_SB ? 1 : op === D.OP_SH ? 2 : op === D.OP_SW ? 4 : 8;
+        case 12: { // LH
           const b = x[a1];
           const lo = (b + imm) | 0;
           const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
           const tag = (hi << 20) | (lo >>> 12);
-          if (
-            (hi >>> 6) === 0 && wtag[tag & TLB_MASK] === tag && (lo & 0xfff) <= 4096 - size
-          ) {
-            const p = wbase[tag & TLB_MASK] | (lo & 0xfff);
-            switch (op) {
-              case D.OP_SB:
-                view.setInt8(p, x[a2]);
-                break;
-              case D.OP_SH:
-                view.setInt16(p, x[a2], true);
-                break;
-              case D.OP_SW:
-                view.setInt32(p, x[a2], true);
-                break;
-              default:
-                view.setInt32(p, x[a2], true);
-                view.setInt32(p + 4, x[a2 + 1], true);
+          if ((hi >>> 6) === 0 && rtag[tag & TLB_MASK] === tag && (lo & 0xfff) <= 4094) {
+            const p = rbase[tag & TLB_MASK] | (lo & 0xfff);
+            const vlo = view.getInt16(p, true);
+            x[rd + 1] = vlo >> 31;
+            x[rd] = vlo;
+          } else {
+            const f = this.loadSlow(lo, hi, 2);
+            if (f !== 0) {
+              n--;
+              cause = f;
+              tval = this.faultLo;
+              tvalHi = this.faultHi;
+              break loop;
             }
+            let vlo = res.lo, vhi = res.hi;
+            vlo = (vlo << 16) >> 16;
+            vhi = vlo >> 31;
+            x[rd] = vlo;
+            x[rd + 1] = vhi;
+          }
+          break;
+        }
+        case 13: { // LW
+          const b = x[a1];
+          const lo = (b + imm) | 0;
+          const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
+          const tag = (hi << 20) | (lo >>> 12);
+          if ((hi >>> 6) === 0 && rtag[tag & TLB_MASK] === tag && (lo & 0xfff) <= 4092) {
+            const p = rbase[tag & TLB_MASK] | (lo & 0xfff);
+            const vlo = view.getInt32(p, true);
+            x[rd + 1] = vlo >> 31;
+            x[rd] = vlo;
+          } else {
+            const f = this.loadSlow(lo, hi, 4);
+            if (f !== 0) {
+              n--;
+              cause = f;
+              tval = this.faultLo;
+              tvalHi = this.faultHi;
+              break loop;
+            }
+            const vlo = res.lo;
+            x[rd] = vlo;
+            x[rd + 1] = vlo >> 31;
+          }
+          break;
+        }
+        case 14: { // LD
+          const b = x[a1];
+          const lo = (b + imm) | 0;
+          const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
+          const tag = (hi << 20) | (lo >>> 12);
+          if ((hi >>> 6) === 0 && rtag[tag & TLB_MASK] === tag && (lo & 0xfff) <= 4088) {
+            const p = rbase[tag & TLB_MASK] | (lo & 0xfff);
+            const vlo = view.getInt32(p, true);
+            x[rd + 1] = view.getInt32(p + 4, true);
+            x[rd] = vlo;
+          } else {
+            const f = this.loadSlow(lo, hi, 8);
+            if (f !== 0) {
+              n--;
+              cause = f;
+              tval = this.faultLo;
+              tvalHi = this.faultHi;
+              break loop;
+            }
+            const vlo = res.lo, vhi = res.hi;
+
+            x[rd] = vlo;
+            x[rd + 1] = vhi;
+          }
+          break;
+        }
+        case 15: { // LBU
+          const b = x[a1];
+          const lo = (b + imm) | 0;
+          const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
+          const tag = (hi << 20) | (lo >>> 12);
+          if ((hi >>> 6) === 0 && rtag[tag & TLB_MASK] === tag && (lo & 0xfff) <= 4095) {
+            const p = rbase[tag & TLB_MASK] | (lo & 0xfff);
+            const vlo = view.getUint8(p);
+            x[rd + 1] = 0;
+            x[rd] = vlo;
+          } else {
+            const f = this.loadSlow(lo, hi, 1);
+            if (f !== 0) {
+              n--;
+              cause = f;
+              tval = this.faultLo;
+              tvalHi = this.faultHi;
+              break loop;
+            }
+            const vlo = res.lo, vhi = res.hi;
+
+            x[rd] = vlo;
+            x[rd + 1] = vhi;
+          }
+          break;
+        }
+        case 16: { // LHU
+          const b = x[a1];
+          const lo = (b + imm) | 0;
+          const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
+          const tag = (hi << 20) | (lo >>> 12);
+          if ((hi >>> 6) === 0 && rtag[tag & TLB_MASK] === tag && (lo & 0xfff) <= 4094) {
+            const p = rbase[tag & TLB_MASK] | (lo & 0xfff);
+            const vlo = view.getUint16(p, true);
+            x[rd + 1] = 0;
+            x[rd] = vlo;
+          } else {
+            const f = this.loadSlow(lo, hi, 2);
+            if (f !== 0) {
+              n--;
+              cause = f;
+              tval = this.faultLo;
+              tvalHi = this.faultHi;
+              break loop;
+            }
+            const vlo = res.lo, vhi = res.hi;
+
+            x[rd] = vlo;
+            x[rd + 1] = vhi;
+          }
+          break;
+        }
+        case 17: { // LWU
+          const b = x[a1];
+          const lo = (b + imm) | 0;
+          const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
+          const tag = (hi << 20) | (lo >>> 12);
+          if ((hi >>> 6) === 0 && rtag[tag & TLB_MASK] === tag && (lo & 0xfff) <= 4092) {
+            const p = rbase[tag & TLB_MASK] | (lo & 0xfff);
+            const vlo = view.getInt32(p, true);
+            x[rd + 1] = 0;
+            x[rd] = vlo;
+          } else {
+            const f = this.loadSlow(lo, hi, 4);
+            if (f !== 0) {
+              n--;
+              cause = f;
+              tval = this.faultLo;
+              tvalHi = this.faultHi;
+              break loop;
+            }
+            const vlo = res.lo, vhi = res.hi;
+
+            x[rd] = vlo;
+            x[rd + 1] = vhi;
+          }
+          break;
+        }
+        case 18: { // SB
+          const b = x[a1];
+          const lo = (b + imm) | 0;
+          const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
+          const tag = (hi << 20) | (lo >>> 12);
+          if ((hi >>> 6) === 0 && wtag[tag & TLB_MASK] === tag && (lo & 0xfff) <= 4095) {
+            const p = wbase[tag & TLB_MASK] | (lo & 0xfff);
+            view.setInt8(p, x[a2]);
             if (codePage[p >>> 12] !== 0) this.invalidateCode(p >>> 12);
           } else {
-            const f = this.storeSlow(lo, hi, size, x[a2], x[a2 + 1]);
+            const f = this.storeSlow(lo, hi, 1, x[a2], x[a2 + 1]);
             if (f !== 0) {
               n--;
               cause = f;
@@ -697,177 +784,241 @@ export class Hart {
           }
           break;
         }
-        case D.OP_ADDI: {
+        case 19: { // SH
+          const b = x[a1];
+          const lo = (b + imm) | 0;
+          const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
+          const tag = (hi << 20) | (lo >>> 12);
+          if ((hi >>> 6) === 0 && wtag[tag & TLB_MASK] === tag && (lo & 0xfff) <= 4094) {
+            const p = wbase[tag & TLB_MASK] | (lo & 0xfff);
+            view.setInt16(p, x[a2], true);
+            if (codePage[p >>> 12] !== 0) this.invalidateCode(p >>> 12);
+          } else {
+            const f = this.storeSlow(lo, hi, 2, x[a2], x[a2 + 1]);
+            if (f !== 0) {
+              n--;
+              cause = f;
+              tval = this.faultLo;
+              tvalHi = this.faultHi;
+              break loop;
+            }
+          }
+          break;
+        }
+        case 20: { // SW
+          const b = x[a1];
+          const lo = (b + imm) | 0;
+          const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
+          const tag = (hi << 20) | (lo >>> 12);
+          if ((hi >>> 6) === 0 && wtag[tag & TLB_MASK] === tag && (lo & 0xfff) <= 4092) {
+            const p = wbase[tag & TLB_MASK] | (lo & 0xfff);
+            view.setInt32(p, x[a2], true);
+            if (codePage[p >>> 12] !== 0) this.invalidateCode(p >>> 12);
+          } else {
+            const f = this.storeSlow(lo, hi, 4, x[a2], x[a2 + 1]);
+            if (f !== 0) {
+              n--;
+              cause = f;
+              tval = this.faultLo;
+              tvalHi = this.faultHi;
+              break loop;
+            }
+          }
+          break;
+        }
+        case 21: { // SD
+          const b = x[a1];
+          const lo = (b + imm) | 0;
+          const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
+          const tag = (hi << 20) | (lo >>> 12);
+          if ((hi >>> 6) === 0 && wtag[tag & TLB_MASK] === tag && (lo & 0xfff) <= 4088) {
+            const p = wbase[tag & TLB_MASK] | (lo & 0xfff);
+            view.setInt32(p, x[a2], true);
+            view.setInt32(p + 4, x[a2 + 1], true);
+            if (codePage[p >>> 12] !== 0) this.invalidateCode(p >>> 12);
+          } else {
+            const f = this.storeSlow(lo, hi, 8, x[a2], x[a2 + 1]);
+            if (f !== 0) {
+              n--;
+              cause = f;
+              tval = this.faultLo;
+              tvalHi = this.faultHi;
+              break loop;
+            }
+          }
+          break;
+        }
+        case 22: { // ADDI
           const b = x[a1];
           const lo = (b + imm) | 0;
           x[rd + 1] = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
           x[rd] = lo;
           break;
         }
-        case D.OP_SLTI: {
+        case 23: { // SLTI
           const ah = x[a1 + 1], bh = imm >> 31;
           x[rd] = ah < bh || (ah === bh && (x[a1] >>> 0) < (imm >>> 0)) ? 1 : 0;
           x[rd + 1] = 0;
           break;
         }
-        case D.OP_SLTIU: {
+        case 24: { // SLTIU
           const ah = x[a1 + 1] >>> 0, bh = (imm >> 31) >>> 0;
           x[rd] = ah < bh || (ah === bh && (x[a1] >>> 0) < (imm >>> 0)) ? 1 : 0;
           x[rd + 1] = 0;
           break;
         }
-        case D.OP_XORI:
+        case 25: // XORI
           x[rd + 1] = x[a1 + 1] ^ (imm >> 31);
           x[rd] = x[a1] ^ imm;
           break;
-        case D.OP_ORI:
+        case 26: // ORI
           x[rd + 1] = x[a1 + 1] | (imm >> 31);
           x[rd] = x[a1] | imm;
           break;
-        case D.OP_ANDI:
+        case 27: // ANDI
           x[rd + 1] = x[a1 + 1] & (imm >> 31);
           x[rd] = x[a1] & imm;
           break;
-        case D.OP_SLLI:
+        case 28: // SLLI
           shl(x, rd, x[a1], x[a1 + 1], imm);
           break;
-        case D.OP_SRLI:
+        case 29: // SRLI
           shr(x, rd, x[a1], x[a1 + 1], imm);
           break;
-        case D.OP_SRAI:
+        case 30: // SRAI
           sra(x, rd, x[a1], x[a1 + 1], imm);
           break;
-        case D.OP_ADD: {
+        case 31: { // ADD
           const b = x[a1];
           const lo = (b + x[a2]) | 0;
           x[rd + 1] = (x[a1 + 1] + x[a2 + 1] + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
           x[rd] = lo;
           break;
         }
-        case D.OP_SUB: {
+        case 32: { // SUB
           const b = x[a1], c = x[a2];
           x[rd + 1] = (x[a1 + 1] - x[a2 + 1] - ((b >>> 0) < (c >>> 0) ? 1 : 0)) | 0;
           x[rd] = (b - c) | 0;
           break;
         }
-        case D.OP_SLL:
+        case 33: // SLL
           shl(x, rd, x[a1], x[a1 + 1], x[a2] & 63);
           break;
-        case D.OP_SRL:
+        case 37: // SRL
           shr(x, rd, x[a1], x[a1 + 1], x[a2] & 63);
           break;
-        case D.OP_SRA:
+        case 38: // SRA
           sra(x, rd, x[a1], x[a1 + 1], x[a2] & 63);
           break;
-        case D.OP_SLT: {
+        case 34: { // SLT
           const ah = x[a1 + 1], bh = x[a2 + 1];
           x[rd] = ah < bh || (ah === bh && (x[a1] >>> 0) < (x[a2] >>> 0)) ? 1 : 0;
           x[rd + 1] = 0;
           break;
         }
-        case D.OP_SLTU: {
+        case 35: { // SLTU
           const ah = x[a1 + 1] >>> 0, bh = x[a2 + 1] >>> 0;
           x[rd] = ah < bh || (ah === bh && (x[a1] >>> 0) < (x[a2] >>> 0)) ? 1 : 0;
           x[rd + 1] = 0;
           break;
         }
-        case D.OP_XOR:
+        case 36: // XOR
           x[rd + 1] = x[a1 + 1] ^ x[a2 + 1];
           x[rd] = x[a1] ^ x[a2];
           break;
-        case D.OP_OR:
+        case 39: // OR
           x[rd + 1] = x[a1 + 1] | x[a2 + 1];
           x[rd] = x[a1] | x[a2];
           break;
-        case D.OP_AND:
+        case 40: // AND
           x[rd + 1] = x[a1 + 1] & x[a2 + 1];
           x[rd] = x[a1] & x[a2];
           break;
-        case D.OP_ADDIW: {
+        case 41: { // ADDIW
           const v = (x[a1] + imm) | 0;
           x[rd] = v;
           x[rd + 1] = v >> 31;
           break;
         }
-        case D.OP_SLLIW: {
+        case 42: { // SLLIW
           const v = x[a1] << imm;
           x[rd] = v;
           x[rd + 1] = v >> 31;
           break;
         }
-        case D.OP_SRLIW: {
+        case 43: { // SRLIW
           const v = (x[a1] >>> imm) | 0;
           x[rd] = v;
           x[rd + 1] = v >> 31;
           break;
         }
-        case D.OP_SRAIW: {
+        case 44: { // SRAIW
           const v = x[a1] >> imm;
           x[rd] = v;
           x[rd + 1] = v >> 31;
           break;
         }
-        case D.OP_ADDW: {
+        case 45: { // ADDW
           const v = (x[a1] + x[a2]) | 0;
           x[rd] = v;
           x[rd + 1] = v >> 31;
           break;
         }
-        case D.OP_SUBW: {
+        case 46: { // SUBW
           const v = (x[a1] - x[a2]) | 0;
           x[rd] = v;
           x[rd + 1] = v >> 31;
           break;
         }
-        case D.OP_SLLW: {
+        case 47: { // SLLW
           const v = x[a1] << (x[a2] & 31);
           x[rd] = v;
           x[rd + 1] = v >> 31;
           break;
         }
-        case D.OP_SRLW: {
+        case 48: { // SRLW
           const v = (x[a1] >>> (x[a2] & 31)) | 0;
           x[rd] = v;
           x[rd + 1] = v >> 31;
           break;
         }
-        case D.OP_SRAW: {
+        case 49: { // SRAW
           const v = x[a1] >> (x[a2] & 31);
           x[rd] = v;
           x[rd + 1] = v >> 31;
           break;
         }
-        case D.OP_MUL:
+        case 50: // MUL
           mul64(x[a1], x[a1 + 1], x[a2], x[a2 + 1]);
           x[rd] = res.lo;
           x[rd + 1] = res.hi;
           break;
-        case D.OP_MULH:
+        case 51: // MULH
           mulh64(x[a1], x[a1 + 1], x[a2], x[a2 + 1]);
           x[rd] = res.lo;
           x[rd + 1] = res.hi;
           break;
-        case D.OP_MULHSU:
+        case 52: // MULHSU
           mulhsu64(x[a1], x[a1 + 1], x[a2], x[a2 + 1]);
           x[rd] = res.lo;
           x[rd + 1] = res.hi;
           break;
-        case D.OP_MULHU:
+        case 53: // MULHU
           mulhu64(x[a1], x[a1 + 1], x[a2], x[a2 + 1]);
           x[rd] = res.lo;
           x[rd + 1] = res.hi;
           break;
-        case D.OP_DIV:
+        case 54: // DIV
           div64(x[a1], x[a1 + 1], x[a2], x[a2 + 1]);
           x[rd] = res.lo;
           x[rd + 1] = res.hi;
           break;
-        case D.OP_REM:
+        case 56: // REM
           div64(x[a1], x[a1 + 1], x[a2], x[a2 + 1]);
           x[rd] = res.rlo;
           x[rd + 1] = res.rhi;
           break;
-        case D.OP_DIVU:
+        case 55: // DIVU
           if (x[a2] === 0 && x[a2 + 1] === 0) {
             x[rd] = -1;
             x[rd + 1] = -1;
@@ -877,7 +1028,7 @@ export class Hart {
             x[rd + 1] = res.hi;
           }
           break;
-        case D.OP_REMU:
+        case 57: // REMU
           if (x[a2] === 0 && x[a2 + 1] === 0) {
             const l = x[a1], h = x[a1 + 1];
             x[rd] = l;
@@ -888,41 +1039,41 @@ export class Hart {
             x[rd + 1] = res.rhi;
           }
           break;
-        case D.OP_MULW: {
+        case 58: { // MULW
           const v = Math.imul(x[a1], x[a2]);
           x[rd] = v;
           x[rd + 1] = v >> 31;
           break;
         }
-        case D.OP_DIVW: {
+        case 59: { // DIVW
           const a = x[a1], b = x[a2];
           const v = b === 0 ? -1 : (a === -0x80000000 && b === -1) ? a : (a / b) | 0;
           x[rd] = v;
           x[rd + 1] = v >> 31;
           break;
         }
-        case D.OP_DIVUW: {
+        case 60: { // DIVUW
           const a = x[a1] >>> 0, b = x[a2] >>> 0;
           const v = b === 0 ? -1 : Math.floor(a / b) | 0;
           x[rd] = v;
           x[rd + 1] = v >> 31;
           break;
         }
-        case D.OP_REMW: {
+        case 61: { // REMW
           const a = x[a1], b = x[a2];
           const v = b === 0 ? a : (a % b) | 0;
           x[rd] = v;
           x[rd + 1] = v >> 31;
           break;
         }
-        case D.OP_REMUW: {
+        case 62: { // REMUW
           const a = x[a1] >>> 0, b = x[a2] >>> 0;
           const v = b === 0 ? a | 0 : (a % b) | 0;
           x[rd] = v;
           x[rd + 1] = v >> 31;
           break;
         }
-        case D.OP_ATOMIC: {
+        case 63: { // ATOMIC
           const f = this.atomic(imm, rd, a1, a2);
           if (f !== 0) {
             n--;
@@ -933,9 +1084,9 @@ export class Hart {
           }
           break;
         }
-        case D.OP_FENCE:
+        case 64: // FENCE
           break;
-        case D.OP_CSR: {
+        case 67: { // CSR
           const f = this.csr(imm, rd, start + n - 1);
           if (f !== 0) {
             n--;
@@ -946,11 +1097,11 @@ export class Hart {
           }
           break;
         }
-        case D.OP_ECALL:
+        case 65: // ECALL
           n--;
           cause = CAUSE_ECALL_U;
           break loop;
-        case D.OP_EBREAK:
+        case 66: // EBREAK
           n--;
           cause = CAUSE_BREAKPOINT;
           tval = pcLo;

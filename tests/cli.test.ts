@@ -2,7 +2,7 @@
 // The tests that boot xv6 need the kernel; the argument and input checks do not.
 
 import { assert, assertEquals } from "./deps.ts";
-import { join } from "../cli/deps.ts";
+import { join } from "../machine/deps.ts";
 import { mkfs } from "../kernel/mkfs.ts";
 import { fsFiles } from "../userland/images.ts";
 
@@ -121,6 +121,12 @@ Deno.test("run mode: the program's exit status is xv6lazy's, and its flags are i
   const r = await xv6lazy(["usertests", "-x"]);
   assertEquals(r.code, 1, r.stderr);
   assert(r.stdout.includes("Usage: usertests"), r.stdout);
+});
+
+Deno.test("run mode: piped stdin reaches the program, and its end reads as end-of-file", async () => {
+  const r = await xv6lazy(["wc"], "a b c\nd e\n");
+  assertEquals(r.code, 0, r.stderr);
+  assert(lines(r.stdout).includes("2 5 10 "), r.stdout);
 });
 
 Deno.test("shell mode with piped input types each line and exits 0 when idle", async () => {

@@ -5,11 +5,11 @@
 
 export { default } from "node:assert/strict";
 export {
-  deepEqual as assertEquals,
+  deepStrictEqual as assertEquals,
   doesNotMatch as assertNotMatch,
-  equal,
   match as assertMatch,
-  notDeepEqual as assertNotEquals,
+  notDeepStrictEqual as assertNotEquals,
   ok as assert,
+  strictEqual as equal,
   throws as assertThrows,
 } from "node:assert/strict";

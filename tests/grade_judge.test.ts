@@ -2,6 +2,7 @@
 
 import { assert, assertEquals } from "./deps.ts";
 import {
+  failureLines,
   grade,
   GRADE_ITEMS,
   GRADE_RUNS,
@@ -352,4 +353,12 @@ Deno.test("the report marks a stopped capture and a failed parent", async () => 
   assert(out.includes("running lazytests: FAIL \n    boot failed: bad disk\n"), out);
   assert(out.includes("  lazy: map: FAIL \n    parent failed: running lazytests\n"), out);
   assert(out.includes("    (capture stopped: time limit (600 s = 6000 ticks"), out);
+});
+
+Deno.test("the report quotes the lines where a test program reported a failure", async () => {
+  const text = usertestsTranscript({ failAt: "validatetest" });
+  const [n, out] = await report({ ...passingOutcomes(), usertests: { text, seconds: 1 } });
+  assertEquals(n, 80);
+  assert(out.includes("\n    output: test validatetest: FAILED\n"), out);
+  assertEquals(failureLines(LAZY_PASS), []);
 });

@@ -7,8 +7,7 @@
 // The output is deterministic: no debug info, stripped symbols and no build
 // id, so identical sources give byte-identical images.
 
-import { parseArgs } from "node:util";
-import { basename, join } from "node:path";
+import { basename, join, parseArgs } from "../machine/deps.ts";
 
 /** Cross compiler (Debian package gcc-riscv64-linux-gnu). */
 export const CC = "riscv64-linux-gnu-gcc";

@@ -284,6 +284,9 @@ export async function grade(runner: Runner, report: ReportOptions): Promise<numb
     else if (outcome.ended && outcome.ended !== "prompt") {
       write(`    (capture stopped: ${outcome.ended})\n`);
     }
+    if (outcome.error === undefined && results.some((r) => !r.verdict.ok)) {
+      for (const l of failureLines(outcome.text)) write(`    output: ${l}\n`);
+    }
     if (own) {
       earned += own.verdict.ok ? own.item.points : 0;
       for (const r of own.verdict.reasons) write(`    ${r}\n`);
@@ -299,6 +302,11 @@ export async function grade(runner: Runner, report: ReportOptions): Promise<numb
   if (total !== earned) throw new Error("grade: score bookkeeping mismatch");
   write(`Score: ${total}/${TOTAL_POINTS}\n`);
   return total;
+}
+
+/** The lines where a test program reported failures (at most `max` of them). */
+export function failureLines(text: string, max = 5): string[] {
+  return outputLines(text).filter((l) => l.includes("FAILED")).slice(0, max);
 }
 
 function status(ok: boolean, paint: ReportOptions["paint"]): string {

@@ -17,7 +17,7 @@ import {
   ROOTINO,
   type SuperBlock,
   T_DIR,
-} from "../kernel/fslayout.ts";
+} from "./fslayout.ts";
 
 /** A root-directory reader over an image; throws Error with a one-line reason if corrupt. */
 export class RootDir {

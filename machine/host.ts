@@ -53,6 +53,17 @@ let rawMode = false;
 export function enterRawMode(): void {
   Deno.stdin.setRaw(true);
   rawMode = true;
+  // Being told to stop from outside must not leave the terminal raw.
+  for (const [sig, code] of [["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+    try {
+      Deno.addSignalListener(sig, () => {
+        restoreTerminal();
+        Deno.exit(code);
+      });
+    } catch {
+      // Signals this platform does not have.
+    }
+  }
 }
 
 /** Undo enterRawMode; safe to call at any time, and more than once. */

@@ -15,7 +15,7 @@ import {
   stdinKind,
   StdinPump,
   writeErr,
-} from "./host.ts";
+} from "../machine/host.ts";
 
 /** Instructions per call to kernel.run(). */
 export const SLICE = 1_000_000;
@@ -38,6 +38,7 @@ export interface SessionResult {
 
 const CTRL_A = 0x01;
 const CTRL_C = 0x03;
+const CTRL_D = 0x04;
 
 /** Map an xv6 exit status to a host exit code (-1 -> 255). */
 export function exitCode(status: number): number {
@@ -112,7 +113,12 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
 
   try {
     for (;;) {
-      if (pump?.ended && !dev.inputEnded) dev.endInput();
+      if (pump?.ended && !dev.inputEnded) {
+        // In run mode the end of host input reads as ^D typed at the console, so a
+        // program reading stdin sees end-of-file. The shell instead just goes idle.
+        if (opts.initArgs) dev.pushInput(Uint8Array.of(CTRL_D));
+        dev.endInput();
+      }
       const state = kernel.run(SLICE);
       out.flush();
       if (state === "halted") return finish(exitCode(kernel.exitStatus));
