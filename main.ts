@@ -44,6 +44,9 @@ Flags:
   --stats      at exit, print counters on stderr: page faults served, pages
                allocated and freed, processes killed by faults, instructions
                retired, MIPS, timer ticks
+  --trace      print a line on stderr for every lazy page fault (pid, virtual
+               address, the physical page it got), every sbrk, and every fault
+               that kills a process: watch lazy allocation happen
   -h, --help   show this help
   --version    show the version
 
@@ -53,6 +56,7 @@ Examples:
   xv6lazy usertests sbrkmuch       run one usertests test
   xv6lazy --stats lazytests        run lazytests, then show the counters
   xv6lazy --eager lazytests        see lazytests fail without lazy allocation
+  xv6lazy --trace usertests sbrkarg  every sbrk and lazy fault of one test
   xv6lazy grade                    the lab's grade report
   xv6lazy --fs fs.img --save       a shell on a disk image, saving changes
 
@@ -68,6 +72,7 @@ interface Flags {
   save: boolean;
   eager: boolean;
   stats: boolean;
+  trace: boolean;
   help: boolean;
   version: boolean;
 }
@@ -77,6 +82,7 @@ const OPTIONS = {
   save: { type: "boolean" },
   eager: { type: "boolean" },
   stats: { type: "boolean" },
+  trace: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 } as const;
@@ -118,6 +124,7 @@ export function parseCommandLine(args: string[]): { flags: Flags; rest: string[]
       save: values.save ?? false,
       eager: values.eager ?? false,
       stats: values.stats ?? false,
+      trace: values.trace ?? false,
       help: values.help ?? false,
       version: values.version ?? false,
     },
@@ -273,7 +280,13 @@ export async function main(args: string[]): Promise<number> {
   } else if (Deno.stdin.isTerminal()) {
     writeErr("xv6lazy: booting xv6; quit with Ctrl-A x or Ctrl-C twice\n");
   }
-  const result = await runSession({ fsImage: image, eager: flags.eager, initArgs, typed });
+  const result = await runSession({
+    fsImage: image,
+    eager: flags.eager,
+    initArgs,
+    typed,
+    trace: flags.trace,
+  });
   saveImage(flags, image);
   if (flags.stats) printStats({ stats: result.stats, seconds: result.seconds });
   return result.code;

@@ -28,6 +28,8 @@ export interface BootOptions {
   eager?: boolean;
   /** Extra arguments for /init (run mode: `init PROG ARGS...`); empty = the shell. */
   initArgs?: string[];
+  /** Receives one line per lazy page fault, sbrk and fatal fault (--trace). */
+  trace?: (line: string) => void;
 }
 
 export interface KernelStats {
@@ -60,6 +62,7 @@ export function boot(opts: BootOptions): Kernel {
   cpuinit(ram, hart);
   kinit(ram);
   vmconfig.lazy = !opts.eager;
+  vmconfig.trace = opts.trace ?? null;
   vmstats.lazyFaults = 0;
   trapstats.syscalls = 0;
   procinit();

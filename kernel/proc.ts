@@ -184,6 +184,7 @@ export function userinit(
 export function growproc(n: number): number {
   const p = myproc();
   const sz = p.sz;
+  vmconfig.trace?.(`sbrk: pid ${p.pid} (${p.name}) ${n >= 0 ? "+" : ""}${n} from size ${sz}`);
   if (n > 0) {
     if (sz + n > TRAPFRAME) return -1;
     if (vmconfig.lazy) {

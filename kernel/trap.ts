@@ -14,7 +14,7 @@ import {
 import { cpu } from "./cpu.ts";
 import { clockintr } from "./clock.ts";
 import { exit, type KGen, machinestate, type Proc, sched_yield, setkilled } from "./proc.ts";
-import { lazyalloc } from "./vm.ts";
+import { lazyalloc, vmconfig } from "./vm.ts";
 import { syscallfor, syscallnum } from "./syscall.ts";
 import { tfadvance, tfreg, tfset, userret } from "./trapframe.ts";
 import { kprintf } from "./console.ts";
@@ -59,6 +59,9 @@ export function usertrap(p: Proc, cause: number): void {
 
 /** A fault the kernel cannot fix: report it and kill the process. */
 function badtrap(p: Proc): void {
+  vmconfig.trace?.(
+    `killed: pid ${p.pid} (${p.name}) scause ${csrhex(CSR_SCAUSE)} stval ${csrhex(CSR_STVAL)}`,
+  );
   kprintf(
     `usertrap(): unexpected scause ${csrhex(CSR_SCAUSE)} pid=${p.pid}\n` +
       `            sepc=${csrhex(CSR_SEPC)} stval=${csrhex(CSR_STVAL)}\n`,

@@ -10,8 +10,8 @@ import { MAXVA, PGROUNDDOWN, PGROUNDUP, PGSIZE, TRAMPOLINE } from "./param.ts";
 import { PA2PTE, PTE2PA, PTE_FLAGS, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X, PX } from "./riscv.ts";
 import { myproc, type Proc } from "./proc.ts";
 
-/** Lazy allocation on (the lab) or off (--eager: sbrk allocates at once). */
-export const vmconfig = { lazy: true };
+/** Lazy allocation on (the lab) or off (--eager: sbrk allocates at once); trace gets one line per lazy fault. */
+export const vmconfig = { lazy: true, trace: null as ((line: string) => void) | null };
 export const vmstats = { lazyFaults: 0 };
 
 let current: Proc | null = null;
@@ -214,6 +214,7 @@ export function lazyalloc(p: Proc, va: number): number {
     return 0;
   }
   vmstats.lazyFaults++;
+  vmconfig.trace?.(`lazy fault: pid ${p.pid} (${p.name}) va ${hex16(page)} -> pa ${hex16(mem)}`);
   return mem;
 }
 

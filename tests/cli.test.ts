@@ -159,6 +159,19 @@ Deno.test("--stats prints the counters on stderr", async () => {
   assert(!r.stdout.includes("page faults served"), "stats go to stderr");
 });
 
+Deno.test("--trace shows each sbrk, each lazy fault with its page, and the fatal fault", async () => {
+  const r = await xv6lazy(["--trace", "vmtest", "s8192", "t100", "t5000", "t9000"]);
+  assertEquals(r.code, 255, r.stderr);
+  const trace = lines(r.stderr).filter((l) => l.startsWith("[trace] "));
+  const faults = trace.filter((l) => l.includes("lazy fault: pid"));
+  assertEquals(faults.length, 2, r.stderr);
+  for (const f of faults) assert(/va 0x[0-9a-f]{16} -> pa 0x000000008[0-9a-f]{7}/.test(f), f);
+  assert(trace.some((l) => l.includes("sbrk: pid") && l.includes("+8192")), r.stderr);
+  assert(
+    trace.at(-1)!.includes("killed: pid") && trace.at(-1)!.includes("scause 0x000000000000000f"),
+  );
+});
+
 Deno.test("--fs boots a disk image, and only --save changes the file", async () => {
   const path = await tempImage(mkfs(fsFiles));
   try {

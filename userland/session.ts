@@ -27,6 +27,8 @@ export interface SessionOptions {
   initArgs?: string[];
   /** Typed mode: the command line to type at the first prompt. */
   typed?: string;
+  /** Print a line on stderr for every lazy page fault, sbrk and fatal fault (--trace). */
+  trace?: boolean;
 }
 
 export interface SessionResult {
@@ -92,6 +94,12 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
     console: dev,
     eager: opts.eager,
     initArgs: opts.initArgs,
+    trace: opts.trace
+      ? (line) => {
+        out.flush(); // keep trace lines in order with the console's output
+        writeErr(`[trace] ${line}\n`);
+      }
+      : undefined,
   });
   const t0 = performance.now();
   let lastYield = t0;
