@@ -1,9 +1,8 @@
 // Boot: build the machine, initialise the kernel's subsystems, start init, and run.
 
 import type { ConsoleDevice } from "../machine/console.ts";
-import { Disk } from "../machine/disk.ts";
-import { Hart } from "../machine/hart.ts";
-import { Ram } from "../machine/ram.ts";
+import type { Disk } from "../machine/disk.ts";
+import { Machine } from "../machine/machine.ts";
 import { cpu, cpuinit } from "./cpu.ts";
 import { kinit, kstats } from "./kalloc.ts";
 import { vmconfig, vmstats } from "./vm.ts";
@@ -54,13 +53,12 @@ export interface Kernel {
   readonly disk: Disk;
 }
 
-/** Boot a fresh system. Only one system is live at a time in a host process. */
+/** Power on a fresh machine and boot xv6 on it. Only one system is live at a time in a host process. */
 export function boot(opts: BootOptions): Kernel {
-  const ram = new Ram();
-  const hart = new Hart(ram);
-  const disk = new Disk(opts.fsImage);
-  cpuinit(ram, hart);
-  kinit(ram);
+  const machine = new Machine(opts.fsImage, opts.console);
+  const disk = machine.disk;
+  cpuinit(machine.ram, machine.hart);
+  kinit(machine.ram);
   vmconfig.lazy = !opts.eager;
   vmconfig.trace = opts.trace ?? null;
   vmstats.lazyFaults = 0;
@@ -68,7 +66,7 @@ export function boot(opts: BootOptions): Kernel {
   procinit();
   schedinit();
   machinestate.runMode = (opts.initArgs ?? []).length > 0;
-  consoleinit(opts.console);
+  consoleinit(machine.console);
   binit(disk);
   fsinit(ROOTDEV);
   clockinit();
