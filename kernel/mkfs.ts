@@ -33,14 +33,14 @@ export const NINODES = 200;
 export interface MkfsOptions {
   size?: number; // blocks in the image (FSSIZE)
   ninodes?: number; // inodes (NINODES)
-  nlog?: number; // log blocks including the header (LOGSIZE + 1)
+  nlog?: number; // log blocks including the header (LOGSIZE, as the lab's mkfs writes)
 }
 
 /** The superblock mkfs would write for the given options. */
 export function mkfsLayout(opts: MkfsOptions = {}): SuperBlock {
   const size = opts.size ?? FSSIZE;
   const ninodes = opts.ninodes ?? NINODES;
-  const nlog = opts.nlog ?? LOGSIZE + 1;
+  const nlog = opts.nlog ?? LOGSIZE;
   const nbitmap = Math.floor(size / BPB) + 1;
   const ninodeblocks = Math.floor(ninodes / IPB) + 1;
   const nmeta = 2 + nlog + ninodeblocks + nbitmap;

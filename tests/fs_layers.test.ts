@@ -182,18 +182,18 @@ Deno.test("mkfs layout matches xv6's numbers", () => {
   assert.equal(sb.magic, 0x10203040);
   assert.equal(sb.size, 2000);
   assert.equal(sb.ninodes, 200);
-  assert.equal(sb.nlog, 31);
+  // The lab revision's layout (TESTS.md §7.2): boot 1 + super 1 + log 30 + inodes 13 + bitmap 1.
+  assert.equal(sb.nlog, 30);
   assert.equal(sb.logstart, 2);
-  assert.equal(sb.inodestart, 33);
-  assert.equal(sb.bmapstart, 46);
-  // size = 2 + nlog + 13 inode blocks + 1 bitmap block + nblocks
-  assert.equal(sb.nblocks, 2000 - 47);
+  assert.equal(sb.inodestart, 32);
+  assert.equal(sb.bmapstart, 45);
+  assert.equal(sb.nblocks, 1954);
   assert.equal(checkImage(img), null);
   // Root: a directory with "." and ".." rounded to one block, as xv6's mkfs leaves it.
   const root = decodeDinode(img.subarray(IBLOCK(ROOTINO, sb) * BSIZE), dinodeOffset(ROOTINO));
   assert.equal(root.type, T_DIR);
   assert.equal(root.size, BSIZE);
-  assert.equal(root.addrs[0], 47);
+  assert.equal(root.addrs[0], 46); // the first data block
 });
 
 Deno.test("namei finds every file and readi returns mkfs's bytes", () => {
