@@ -114,3 +114,40 @@ Deno.test("a process killed by a fault gives back every page it held", () => {
   assertEquals(b.kernel.exitStatus, -1);
   assert(kfreecount() >= free0, `lost pages: ${free0} -> ${kfreecount()}`);
 });
+
+/** vmtest's heap base (the break at start), from a first run. */
+function vmtestBase(): number {
+  return heapBase(runProgram(["vmtest", "s0"]).output);
+}
+
+Deno.test("an instruction fetch from a lazy page kills: only loads and stores are lazy", () => {
+  const base = vmtestBase();
+  const r = runProgram(["vmtest", "s8192", `j${base + 4096}`]);
+  assertEquals(r.status, -1);
+  assertMatch(r.output, /scause 0x000000000000000c/);
+  assertEquals(r.kernel.stats().pageFaults, 0);
+});
+
+Deno.test("a store to read-only text kills and never remaps the page", () => {
+  const base = vmtestBase();
+  const r = runProgram(["vmtest", `t-${base}`]);
+  assertEquals(r.status, -1);
+  assertMatch(r.output, /scause 0x000000000000000f .*\n.*stval=0x0000000000000000/);
+  assertEquals(r.kernel.stats().pageFaults, 0);
+});
+
+Deno.test("sbrk never shrinks below zero; shrinking over untouched pages is fine", () => {
+  const r = runProgram(["vmtest", "s-1000000000", "s65536", "t0", "s-65536", "s0"]);
+  assertEquals(r.status, 0);
+  const olds = [...r.output.matchAll(/sbrk (-?\d+)/g)].map((m) => Number(m[1]));
+  assertEquals(olds[0], -1, "the oversized shrink is refused");
+  assertEquals(olds[1], olds[3], "size unchanged by the refusal, restored by the shrink");
+});
+
+Deno.test("system calls fault in lazy pages, and fail cleanly at or above the size", () => {
+  for (const t of ["sbrkarg", "copyinstr3", "rwsbrk", "copyin", "copyout", "pgbug", "argptest"]) {
+    const r = runProgram(["usertests", t]);
+    assertMatch(r.output, new RegExp(`test ${t}: OK`), t);
+    assertEquals(r.status, 0, t);
+  }
+});
