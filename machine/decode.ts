@@ -83,7 +83,16 @@ export const OP_CSR = 67;
 /** Illegal instruction; the immediate holds the raw instruction bits. */
 export const OP_ILLEGAL = 68;
 
-/** Immediate of the last decode() call. */
+// Operation by funct3 (0 = no such instruction).
+const BRANCH_OPS = [OP_BEQ, OP_BNE, 0, 0, OP_BLT, OP_BGE, OP_BLTU, OP_BGEU];
+const LOAD_OPS = [OP_LB, OP_LH, OP_LW, OP_LD, OP_LBU, OP_LHU, OP_LWU];
+const STORE_OPS = [OP_SB, OP_SH, OP_SW, OP_SD];
+const ALU_OPS = [OP_ADD, OP_SLL, OP_SLT, OP_SLTU, OP_XOR, OP_SRL, OP_OR, OP_AND];
+const MUL_OPS = [OP_MUL, OP_MULH, OP_MULHSU, OP_MULHU, OP_DIV, OP_DIVU, OP_REM, OP_REMU];
+const MULW_OPS = [OP_MULW, 0, 0, 0, OP_DIVW, OP_DIVUW, OP_REMW, OP_REMUW];
+const CA_OPS = [OP_SUB, OP_XOR, OP_OR, OP_AND]; // c.sub c.xor c.or c.and
+
+/** Immediate of the last decode16/decode32 call. */
 export let decodedImm = 0;
 
 function pack(op: number, rd: number, rs1: number, rs2: number, len: number): number {
@@ -125,20 +134,17 @@ export function decode32(inst: number): number {
       if (f3 === 2 || f3 === 3) break;
       decodedImm = ((inst >> 31) << 12) | (((inst >>> 7) & 1) << 11) |
         (((inst >>> 25) & 0x3f) << 5) | (((inst >>> 8) & 0xf) << 1);
-      const ops = [OP_BEQ, OP_BNE, 0, 0, OP_BLT, OP_BGE, OP_BLTU, OP_BGEU];
-      return pack(ops[f3], 0, rs1, rs2, 4);
+      return pack(BRANCH_OPS[f3], 0, rs1, rs2, 4);
     }
     case 0x03: {
       if (f3 === 7) break;
       decodedImm = immI;
-      const ops = [OP_LB, OP_LH, OP_LW, OP_LD, OP_LBU, OP_LHU, OP_LWU];
-      return pack(ops[f3], rd, rs1, 0, 4);
+      return pack(LOAD_OPS[f3], rd, rs1, 0, 4);
     }
     case 0x23: {
       if (f3 > 3) break;
       decodedImm = ((inst >> 25) << 5) | ((inst >>> 7) & 31);
-      const ops = [OP_SB, OP_SH, OP_SW, OP_SD];
-      return pack(ops[f3], 0, rs1, rs2, 4);
+      return pack(STORE_OPS[f3], 0, rs1, rs2, 4);
     }
     case 0x13: {
       decodedImm = immI;
@@ -179,10 +185,10 @@ export function decode32(inst: number): number {
     case 0x33: {
       decodedImm = 0;
       let op = 0;
-      if (f7 === 0) op = [OP_ADD, OP_SLL, OP_SLT, OP_SLTU, OP_XOR, OP_SRL, OP_OR, OP_AND][f3];
+      if (f7 === 0) op = ALU_OPS[f3];
       else if (f7 === 0x20) op = f3 === 0 ? OP_SUB : f3 === 5 ? OP_SRA : 0;
       else if (f7 === 1) {
-        op = [OP_MUL, OP_MULH, OP_MULHSU, OP_MULHU, OP_DIV, OP_DIVU, OP_REM, OP_REMU][f3];
+        op = MUL_OPS[f3];
       }
       if (op === 0) break;
       return pack(op, rd, rs1, rs2, 4);
@@ -193,7 +199,7 @@ export function decode32(inst: number): number {
       if (f7 === 0) op = f3 === 0 ? OP_ADDW : f3 === 1 ? OP_SLLW : f3 === 5 ? OP_SRLW : 0;
       else if (f7 === 0x20) op = f3 === 0 ? OP_SUBW : f3 === 5 ? OP_SRAW : 0;
       else if (f7 === 1) {
-        op = [OP_MULW, 0, 0, 0, OP_DIVW, OP_DIVUW, OP_REMW, OP_REMUW][f3];
+        op = MULW_OPS[f3];
       }
       if (op === 0) break;
       return pack(op, rd, rs1, rs2, 4);
@@ -308,7 +314,7 @@ export function decode16(c: number): number {
         const f = (c >>> 5) & 3;
         decodedImm = 0;
         if (b12 === 0) {
-          const op = [OP_SUB, OP_XOR, OP_OR, OP_AND][f];
+          const op = CA_OPS[f];
           return pack(op, rs1p, rs1p, rdp, 2);
         }
         if (f === 0) return pack(OP_SUBW, rs1p, rs1p, rdp, 2);

@@ -2,16 +2,22 @@
 // is the supervisor: run() executes user instructions until a trap, records the
 // trap in the S-mode CSRs and returns its cause.
 //
-// Speed comes from three caches:
-//  - decoded instructions, per physical page (invalidated when the page is written),
-//  - a software TLB per access kind (fetch, load, store), direct mapped,
-//  - the current fetch page, so sequential instructions skip translation.
+// Speed comes from:
+//  - decoded instructions cached per physical page (decode.ts), dropped when the
+//    page is written (by the kernel through Ram, or by a user store),
+//  - a software TLB per access kind (fetch, load, store), direct mapped, plus a
+//    one-entry cache of the last level-0 page table for walks,
+//  - the current fetch page, so sequential instructions skip translation,
+//  - hot straight-line code compiled to JavaScript functions (jit.ts) once an
+//    instruction has been interpreted `jitThreshold` times.
 // Registers are (lo, hi) int32 pairs; nothing is allocated per instruction.
+// RAM offsets (pa - KERNBASE) are what the caches hand around.
 
 import { KERNBASE, PAGE_SIZE, PHYSTOP, Ram, RAM_PAGES } from "./ram.ts";
 import * as D from "./decode.ts";
 import { decode16, decode32 } from "./decode.ts";
 import { div64, divu64, mul64, mulh64, mulhsu64, mulhu64, res } from "./arith.ts";
+import { type BlockEnv, type BlockFn, compileBlock, TLB_MASK } from "./jit.ts";
 
 export const CAUSE_MISALIGNED_FETCH = 0,
   CAUSE_FETCH_ACCESS = 1,
@@ -48,11 +54,12 @@ const ACCESS_FAULT = [CAUSE_FETCH_ACCESS, CAUSE_LOAD_ACCESS, CAUSE_STORE_ACCESS]
 // PTE bits.
 const PTE_V = 1, PTE_R = 2, PTE_W = 4, PTE_X = 8, PTE_U = 16, PTE_A = 64, PTE_D = 128;
 
-const TLB_SIZE = 1024;
-const TLB_MASK = TLB_SIZE - 1;
+const TLB_SIZE = TLB_MASK + 1;
 const TWO32 = 4294967296;
-const RAM_BASE_OFF = 0;
-const NO_CODE = new Int32Array(4096); // offsets handed around are pa - KERNBASE
+/** Physical pages whose decoded instructions can be held at once (16 MiB of cache). */
+const POOL_PAGES = 1024;
+/** hits[] value meaning "no block can start here". */
+const NO_BLOCK = 255;
 
 export class Hart {
   /** 66 slots: x0..x31 as (lo, hi) pairs, then a scratch pair that x0 writes go to. */
@@ -82,8 +89,34 @@ export class Hart {
     new Int32Array(TLB_SIZE),
   ];
 
-  /** Decoded instructions per physical page: [word, imm] per halfword slot. */
-  private readonly decoded: (Int32Array | null)[] = new Array(RAM_PAGES).fill(null);
+  /** Entries filled since the last flush: (kind << 16 | index), and how many. */
+  private readonly tlbUsed = new Int32Array(TLB_SIZE);
+  private tlbFilled = 0;
+  // Walk cache (see translatePage); region -1 = empty.
+  private walkRegion = -1;
+  private walkTable = 0;
+
+  /**
+   * Decoded instructions: a pool of page-sized areas, [word, imm] per halfword slot
+   * (word 0 = not decoded yet). poolOf maps a RAM page to its area index, or -1.
+   */
+  private readonly dec = new Int32Array(POOL_PAGES * 4096);
+  private readonly poolOf = new Int32Array(RAM_PAGES).fill(-1);
+  private readonly pagesInPool = new Int32Array(POOL_PAGES);
+  private poolUsed = 0;
+  /** Compiled blocks by halfword slot of the pool, their lengths, and execution counts. */
+  private readonly blocks: (BlockFn | undefined)[] = new Array(POOL_PAGES * 2048);
+  private readonly blockLen = new Uint8Array(POOL_PAGES * 2048);
+  private readonly hits = new Uint8Array(POOL_PAGES * 2048);
+  private readonly st = new Int32Array(3);
+  private readonly env: BlockEnv;
+  /** Counts invalidations of decoded code (lets compiled blocks notice them). */
+  codeWrites = 0;
+  /**
+   * Executions of an instruction in the interpreter before a block is compiled
+   * from it (1..254); 0 or anything larger turns the block compiler off.
+   */
+  jitThreshold = 64;
 
   // LR/SC reservation (RAM offset), -1 when none.
   private reservation = -1;
@@ -100,6 +133,21 @@ export class Hart {
     this.regs = new Int32Array(66);
     this.x = this.regs.subarray(0, 64);
     ram.onCodeWrite = (page: number) => this.invalidateCode(page);
+    this.env = {
+      x: this.regs,
+      view: this.view,
+      rtag: this.tlbTag[ACC_LOAD],
+      rbase: this.tlbBase[ACC_LOAD],
+      wtag: this.tlbTag[ACC_STORE],
+      wbase: this.tlbBase[ACC_STORE],
+      codePage: ram.codePage,
+      st: this.st,
+      hart: this,
+      res,
+      helpers: { shl, shr, sra, mul64, mulh64, mulhsu64, mulhu64, div64, divu64 },
+      cache: new Map(),
+      cacheChars: 0,
+    };
   }
 
   // ---------------------------------------------------------------- CSRs
@@ -127,13 +175,30 @@ export class Hart {
 
   /** Flush every cached translation. */
   sfenceVma(): void {
-    for (let k = 0; k < 3; k++) this.tlbTag[k].fill(-1);
+    // Usually few entries were filled since the last flush: clear just those.
+    const n = this.tlbFilled;
+    if (n <= TLB_SIZE) {
+      const used = this.tlbUsed;
+      for (let i = 0; i < n; i++) {
+        const e = used[i];
+        this.tlbTag[e >>> 16][e & 0xffff] = -1;
+      }
+    } else {
+      for (let k = 0; k < 3; k++) this.tlbTag[k].fill(-1);
+    }
+    this.tlbFilled = 0;
+    this.walkRegion = -1;
   }
 
   private invalidateCode(page: number): void {
-    const d = this.decoded[page];
-    if (d !== null) d.fill(0);
+    const pi = this.poolOf[page];
+    if (pi >= 0) {
+      this.dec.fill(0, pi * 4096, pi * 4096 + 4096);
+      this.blocks.fill(undefined, pi * 2048, pi * 2048 + 2048);
+      this.hits.fill(0, pi * 2048, pi * 2048 + 2048);
+    }
     this.ram.codePage[page] = 0;
+    this.codeWrites++;
   }
 
   // ---------------------------------------------------------------- MMU
@@ -155,12 +220,19 @@ export class Hart {
       pageOff = (pa - KERNBASE) & ~0xfff;
     } else {
       if (((hi << 25) >> 25) !== hi) return this.fault(PAGE_FAULT[acc], lo, hi);
-      const vpn = [(lo >>> 12) & 0x1ff, (lo >>> 21) & 0x1ff, ((hi & 0x7f) << 2) | (lo >>> 30)];
+      const vpn0 = (lo >>> 12) & 0x1ff, vpn1 = (lo >>> 21) & 0x1ff;
+      const vpn2 = ((hi & 0x7f) << 2) | (lo >>> 30);
       let table = ((satpHi & 0xfff) * TWO32 + (this.csrLo[CSR_SATP] >>> 0)) * PAGE_SIZE;
       let level = 2;
+      // One-entry cache of the last level-0 table reached, keyed by the 2 MiB region.
+      const region = (hi >>> 6) === 0 ? (hi << 11) | (lo >>> 21) : -2;
+      if (region === this.walkRegion) {
+        table = this.walkTable;
+        level = 0;
+      }
       let pteLo = 0, pteHi = 0, pteOff = 0;
       for (;;) {
-        const pteAddr = table + vpn[level] * 8;
+        const pteAddr = table + (level === 2 ? vpn2 : level === 1 ? vpn1 : vpn0) * 8;
         if (pteAddr < KERNBASE || pteAddr + 8 > PHYSTOP) {
           return this.fault(ACCESS_FAULT[acc], lo, hi);
         }
@@ -175,6 +247,10 @@ export class Hart {
         if (level === 0) return this.fault(PAGE_FAULT[acc], lo, hi);
         level--;
         table = ((pteHi & 0x3fffff) * 4194304 + (pteLo >>> 10)) * PAGE_SIZE;
+        if (level === 0) {
+          this.walkRegion = region;
+          this.walkTable = table;
+        }
       }
       // Leaf permission checks (U-mode).
       if ((pteLo & PTE_U) === 0) return this.fault(PAGE_FAULT[acc], lo, hi);
@@ -191,10 +267,10 @@ export class Hart {
       let ppn = (pteHi & 0x3fffff) * 4194304 + (pteLo >>> 10);
       if (level === 2) {
         if (ppn % 262144 !== 0) return this.fault(PAGE_FAULT[acc], lo, hi);
-        ppn += vpn[1] * 512 + vpn[0];
+        ppn += vpn1 * 512 + vpn0;
       } else if (level === 1) {
         if (ppn % 512 !== 0) return this.fault(PAGE_FAULT[acc], lo, hi);
-        ppn += vpn[0];
+        ppn += vpn0;
       }
       // Accessed / dirty bits, written back to RAM as QEMU does.
       const want = acc === ACC_STORE ? PTE_A | PTE_D : PTE_A;
@@ -209,10 +285,17 @@ export class Hart {
     }
     if ((hi >>> 6) === 0) {
       const tag = (hi << 20) | (lo >>> 12);
-      this.tlbTag[acc][tag & TLB_MASK] = tag;
+      const tags = this.tlbTag[acc];
+      if (tags[tag & TLB_MASK] === -1) {
+        if (this.tlbFilled < TLB_SIZE) {
+          this.tlbUsed[this.tlbFilled] = (acc << 16) | (tag & TLB_MASK);
+        }
+        this.tlbFilled++;
+      }
+      tags[tag & TLB_MASK] = tag;
       this.tlbBase[acc][tag & TLB_MASK] = pageOff;
     }
-    return pageOff + RAM_BASE_OFF;
+    return pageOff;
   }
 
   private fault(cause: number, lo: number, hi: number): number {
@@ -240,15 +323,21 @@ export class Hart {
    */
   private loadSlow(lo: number, hi: number, size: number): number {
     const inPage = 4096 - (lo & 0xfff);
-    let p1 = 0;
     const p0 = this.addr(lo, hi, ACC_LOAD);
     if (p0 < 0) return this.faultCause;
-    if (size > inPage) {
-      const nlo = (lo + inPage) | 0;
-      const nhi = (hi + ((nlo >>> 0) < (lo >>> 0) ? 1 : 0)) | 0;
-      p1 = this.addr(nlo, nhi, ACC_LOAD);
-      if (p1 < 0) return this.faultCause;
+    if (size <= inPage) {
+      const v = this.view;
+      if (size === 1) res.lo = v.getUint8(p0);
+      else if (size === 2) res.lo = v.getUint16(p0, true);
+      else res.lo = v.getInt32(p0, true);
+      res.hi = size === 8 ? v.getInt32(p0 + 4, true) : 0;
+      return 0;
     }
+    // Crosses into the next page: translate it too, then assemble byte by byte.
+    const nlo = (lo + inPage) | 0;
+    const nhi = (hi + ((nlo >>> 0) < (lo >>> 0) ? 1 : 0)) | 0;
+    const p1 = this.addr(nlo, nhi, ACC_LOAD);
+    if (p1 < 0) return this.faultCause;
     let vlo = 0, vhi = 0;
     for (let i = size - 1; i >= 0; i--) {
       const b = this.bytes[i < inPage ? p0 + i : p1 + (i - inPage)];
@@ -263,15 +352,22 @@ export class Hart {
   /** General store (any alignment, may cross a page). Returns 0 or a fault cause. */
   private storeSlow(lo: number, hi: number, size: number, vlo: number, vhi: number): number {
     const inPage = 4096 - (lo & 0xfff);
-    let p1 = 0;
     const p0 = this.addr(lo, hi, ACC_STORE);
     if (p0 < 0) return this.faultCause;
-    if (size > inPage) {
-      const nlo = (lo + inPage) | 0;
-      const nhi = (hi + ((nlo >>> 0) < (lo >>> 0) ? 1 : 0)) | 0;
-      p1 = this.addr(nlo, nhi, ACC_STORE);
-      if (p1 < 0) return this.faultCause;
+    if (size <= inPage) {
+      const v = this.view;
+      if (size === 1) v.setInt8(p0, vlo);
+      else if (size === 2) v.setInt16(p0, vlo, true);
+      else v.setInt32(p0, vlo, true);
+      if (size === 8) v.setInt32(p0 + 4, vhi, true);
+      if (this.ram.codePage[p0 >>> 12]) this.invalidateCode(p0 >>> 12);
+      return 0;
     }
+    // Crosses into the next page: both pages must be writable before any byte changes.
+    const nlo = (lo + inPage) | 0;
+    const nhi = (hi + ((nlo >>> 0) < (lo >>> 0) ? 1 : 0)) | 0;
+    const p1 = this.addr(nlo, nhi, ACC_STORE);
+    if (p1 < 0) return this.faultCause;
     for (let i = 0; i < size; i++) {
       const b = i >= 4 ? vhi >>> ((i - 4) * 8) : vlo >>> (i * 8);
       const p = i < inPage ? p0 + i : p1 + (i - inPage);
@@ -380,16 +476,65 @@ export class Hart {
 
   // ---------------------------------------------------------------- fetch
 
-  /** Decoded-page array for a RAM page offset, created on first use. */
-  private codeArray(pageOff: number): Int32Array {
+  /** Index in `dec` of the decoded area for a RAM page offset, assigned on first use. */
+  private codeArea(pageOff: number): number {
     const page = pageOff >>> 12;
-    let d = this.decoded[page];
-    if (d === null) {
-      d = new Int32Array(4096);
-      this.decoded[page] = d;
+    let pi = this.poolOf[page];
+    if (pi < 0) {
+      if (this.poolUsed === POOL_PAGES) {
+        // Full: forget every decoded page and start again.
+        for (let i = 0; i < POOL_PAGES; i++) {
+          this.poolOf[this.pagesInPool[i]] = -1;
+          this.ram.codePage[this.pagesInPool[i]] = 0;
+        }
+        this.dec.fill(0);
+        this.blocks.fill(undefined);
+        this.hits.fill(0);
+        this.poolUsed = 0;
+        this.codeWrites++;
+      }
+      pi = this.poolUsed++;
+      this.poolOf[page] = pi;
+      this.pagesInPool[pi] = page;
     }
     this.ram.codePage[page] = 1;
-    return d;
+    return pi * 4096;
+  }
+
+  /**
+   * Compile a block starting at a slot of the decoded area `area` (RAM page offset
+   * `pageOff`). Instructions not yet decoded are decoded (and cached) on the way.
+   */
+  private compileAt(area: number, pageOff: number, slot: number): BlockFn | undefined {
+    const bi = (area + slot) >> 1;
+    const dec = this.dec;
+    // The block depends on this page's bytes: make sure writes to it are reported.
+    this.ram.codePage[pageOff >>> 12] = 1;
+    const fetch = (s: number, out: Int32Array): boolean => {
+      let w = dec[area + s];
+      let imm = dec[area + s + 1];
+      if (w === 0) {
+        const p = pageOff | s;
+        const half = this.bytes[p] | (this.bytes[p + 1] << 8);
+        if ((half & 3) !== 3) w = decode16(half);
+        else if (s === 0xffe) return false;
+        else w = decode32(this.view.getInt32(p, true));
+        imm = D.decodedImm;
+        dec[area + s] = w;
+        dec[area + s + 1] = imm;
+      }
+      out[0] = w;
+      out[1] = imm;
+      return true;
+    };
+    const b = compileBlock(slot, fetch, this.env);
+    if (b === null) {
+      this.hits[bi] = NO_BLOCK;
+      return undefined;
+    }
+    this.blocks[bi] = b.fn;
+    this.blockLen[bi] = b.len;
+    return b.fn;
   }
 
   /**
@@ -441,8 +586,11 @@ export class Hart {
     let tval = 0, tvalHi = 0;
     // Current fetch page: virtual page (lo part with low 12 bits clear, hi), and its code.
     let fLo = 1, fHi = 0;
-    let code: Int32Array = NO_CODE;
-    let codeBase = 0;
+    const dec = this.dec;
+    const blocks = this.blocks, blockLen = this.blockLen, hits = this.hits, st = this.st;
+    const thr = this.jitThreshold >= 1 && this.jitThreshold < NO_BLOCK ? this.jitThreshold : 0;
+    let area = 0; // index of the current page's decoded area in dec
+    let codeBase = 0; // RAM offset of the current fetch page
     if ((pcLo & 1) !== 0) {
       cause = CAUSE_MISALIGNED_FETCH;
       tval = pcLo;
@@ -464,13 +612,34 @@ export class Hart {
           break;
         }
         codeBase = p & ~0xfff;
-        code = this.codeArray(codeBase);
+        area = this.codeArea(codeBase);
         fLo = pcLo & ~0xfff;
         fHi = pcHi;
       }
       const slot = pcLo & 0xffe;
-      let w = code[slot];
-      let imm = code[slot + 1];
+      if (thr !== 0) {
+        const bi = (area + slot) >> 1;
+        let blk = blocks[bi];
+        if (blk === undefined) {
+          const h = hits[bi];
+          if (h !== NO_BLOCK) {
+            if (h + 1 >= thr) blk = this.compileAt(area, codeBase, slot);
+            else hits[bi] = h + 1;
+          }
+        }
+        if (blk !== undefined && n + blockLen[bi] <= stop) {
+          n += blk(pcLo, pcHi, stop - n);
+          pcLo = st[0];
+          pcHi = st[1];
+          if (st[2] !== 1) continue;
+          cause = this.faultCause;
+          tval = this.faultLo;
+          tvalHi = this.faultHi;
+          break;
+        }
+      }
+      let w = dec[area + slot];
+      let imm = dec[area + slot + 1];
       if (w === 0) {
         const r = this.decodeAt(codeBase | slot, pcLo, pcHi);
         if (r > 0) {
@@ -483,8 +652,8 @@ export class Hart {
         imm = res.hi;
         if (r === 0) {
           codePage[codeBase >>> 12] = 1;
-          code[slot] = w;
-          code[slot + 1] = imm;
+          dec[area + slot] = w;
+          dec[area + slot + 1] = imm;
         }
       }
       n++;

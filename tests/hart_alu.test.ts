@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import * as E from "./encode.ts";
 import type { Hart } from "../machine/hart.ts";
-import { reg, reset, runCode, setReg, sx, ux } from "./hart_harness.ts";
+import { modeTest, reg, reset, runCode, setReg, sx, ux } from "./hart_harness.ts";
 
 const EDGES: bigint[] = [
   0n,
@@ -108,7 +108,7 @@ const R_OPS: [
   ["remuw", E.remuw, (a, b) => (u32(b) === 0n ? w32(a) : w32(u32(a) % u32(b)))],
 ];
 
-Deno.test("R-type and M ops match the ISA on edge and random values", () => {
+modeTest("R-type and M ops match the ISA on edge and random values", () => {
   for (const [name, enc, ref] of R_OPS) {
     // One program per op: x3 = x1 op x2; ecall. Reuse it for every operand pair.
     let first = true;
@@ -132,7 +132,7 @@ function rerun(hart: Hart): number {
   return hart.run(100);
 }
 
-Deno.test("rd = rs1 = rs2 aliasing and writes to x0", () => {
+modeTest("rd = rs1 = rs2 aliasing and writes to x0", () => {
   const { hart } = reset();
   setReg(hart, 5, 0x1234_5678_9abc_def0n);
   assert.equal(runCode([E.add(5, 5, 5), E.mul(0, 5, 5), E.addi(0, 0, 5), E.ecall()]), 8);
@@ -163,7 +163,7 @@ const I_OPS: IOp[] = [
   ["sraiw", E.sraiw, (a, i) => w32(ux(sx(a, 32) >> (i & 31n))), true],
 ];
 
-Deno.test("I-type ops match the ISA", () => {
+modeTest("I-type ops match the ISA", () => {
   for (const [name, enc, ref, shift] of I_OPS) {
     const imms = shift ? Array.from({ length: 64 }, (_, i) => i) : IMMS;
     for (const imm of imms) {
@@ -177,7 +177,7 @@ Deno.test("I-type ops match the ISA", () => {
   }
 });
 
-Deno.test("lui and auipc sign-extend; auipc adds the pc", () => {
+modeTest("lui and auipc sign-extend; auipc adds the pc", () => {
   const { hart } = reset();
   assert.equal(
     runCode([E.lui(1, 0x80000), E.lui(2, 0x7ffff), E.auipc(3, 0xfffff), E.auipc(4, 1), E.ecall()]),

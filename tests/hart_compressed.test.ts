@@ -3,7 +3,18 @@
 import assert from "node:assert/strict";
 import * as E from "./encode.ts";
 import { decode16, decode32, decodedImm } from "../machine/decode.ts";
-import { CODE_PA, DATA_PA, pc, reg, reset, runCode, sepc, setReg, ux } from "./hart_harness.ts";
+import {
+  CODE_PA,
+  DATA_PA,
+  modeTest,
+  pc,
+  reg,
+  reset,
+  runCode,
+  sepc,
+  setReg,
+  ux,
+} from "./hart_harness.ts";
 
 const b = (v: number, i: number) => (v >> i) & 1;
 const f = (v: number, hi: number, lo: number) => (v >> lo) & ((1 << (hi - lo + 1)) - 1);
@@ -132,7 +143,7 @@ Deno.test("every 16-bit encoding decodes like its expansion (or as illegal)", ()
 });
 
 // Running them: compressed vs expanded from the same state give the same registers/memory.
-Deno.test("compressed instructions execute like their expansions", () => {
+modeTest("compressed instructions execute like their expansions", () => {
   const samples = [
     E.cAddi4spn(9, 1020),
     E.cLw(8, 9, 124),
@@ -186,7 +197,7 @@ Deno.test("compressed instructions execute like their expansions", () => {
   }
 });
 
-Deno.test("compressed jumps and branches link and land at the right pc", () => {
+modeTest("compressed jumps and branches link and land at the right pc", () => {
   const C = BigInt(CODE_PA);
   // c.j +6 skips the c.li at +2 and +4
   let { hart } = reset();

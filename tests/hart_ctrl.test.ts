@@ -5,6 +5,7 @@ import {
   CODE_PA,
   DATA_PA,
   load,
+  modeTest,
   pc,
   reg,
   reset,
@@ -35,7 +36,7 @@ function le(b: Uint8Array, off: number, n: number): bigint {
   return v;
 }
 
-Deno.test("loads of every width, sign- and zero-extended, aligned and misaligned", () => {
+modeTest("loads of every width, sign- and zero-extended, aligned and misaligned", () => {
   const LOADS: [string, (rd: number, rs1: number, imm: number) => number, number, boolean][] = [
     ["lb", E.lb, 1, true],
     ["lh", E.lh, 2, true],
@@ -59,7 +60,7 @@ Deno.test("loads of every width, sign- and zero-extended, aligned and misaligned
   }
 });
 
-Deno.test("stores of every width, aligned and misaligned", () => {
+modeTest("stores of every width, aligned and misaligned", () => {
   const STORES: [(rs2: number, rs1: number, imm: number) => number, number][] = [
     [E.sb, 1],
     [E.sh, 2],
@@ -81,7 +82,7 @@ Deno.test("stores of every width, aligned and misaligned", () => {
   }
 });
 
-Deno.test("branches: taken and not taken, signed and unsigned, both directions", () => {
+modeTest("branches: taken and not taken, signed and unsigned, both directions", () => {
   const BR: [(a: number, b: number, off: number) => number, (a: bigint, b: bigint) => boolean][] = [
     [E.beq, (a, b) => a === b],
     [E.bne, (a, b) => a !== b],
@@ -118,7 +119,7 @@ Deno.test("branches: taken and not taken, signed and unsigned, both directions",
   assert.equal(reg(hart, 2), 30n);
 });
 
-Deno.test("jal and jalr link pc+4, jalr clears bit 0 and uses rs1 before writing rd", () => {
+modeTest("jal and jalr link pc+4, jalr clears bit 0 and uses rs1 before writing rd", () => {
   const { hart } = reset();
   // 0: jal x1, +8 ; 4: ecall ; 8: jalr x1, x1, 1 -> target 4|1 &~1 = 4? (x1 = C+4) + 1
   assert.equal(runCode([E.jal(1, 8), E.ecall(), E.jalr(1, 1, 1)]), 8);
@@ -130,7 +131,7 @@ Deno.test("jal and jalr link pc+4, jalr clears bit 0 and uses rs1 before writing
   assert.equal(sepc(hart), C + 4n);
 });
 
-Deno.test("LR/SC: success with reservation, failure without; misaligned traps", () => {
+modeTest("LR/SC: success with reservation, failure without; misaligned traps", () => {
   const { ram, hart } = reset();
   fillData(ram);
   setReg(hart, 1, D);
@@ -170,7 +171,7 @@ Deno.test("LR/SC: success with reservation, failure without; misaligned traps", 
   }
 });
 
-Deno.test("AMOs .W and .D compute the ISA's results", () => {
+modeTest("AMOs .W and .D compute the ISA's results", () => {
   const s = (v: bigint, b: number) => sx(v, b);
   const ops: [number, (a: bigint, b: bigint, bits: number) => bigint][] = [
     [E.AMO.swap, (_a, b) => b],
@@ -208,7 +209,7 @@ Deno.test("AMOs .W and .D compute the ISA's results", () => {
 });
 const M64 = (1n << 64n) - 1n;
 
-Deno.test("CSRs: cycle/time/instret readable; writes and S-mode CSRs are illegal", () => {
+modeTest("CSRs: cycle/time/instret readable; writes and S-mode CSRs are illegal", () => {
   const { hart } = reset();
   hart.instret = 1000;
   assert.equal(
@@ -244,7 +245,7 @@ Deno.test("CSRs: cycle/time/instret readable; writes and S-mode CSRs are illegal
   }
 });
 
-Deno.test("ecall/ebreak/illegal trap without retiring; sstatus updated", () => {
+modeTest("ecall/ebreak/illegal trap without retiring; sstatus updated", () => {
   const { hart } = reset();
   hart.writeCsr(CSR_SSTATUS, 0x2 | 0x100, 0); // SIE=1, SPP=1
   hart.instret = 0;
@@ -267,7 +268,7 @@ Deno.test("ecall/ebreak/illegal trap without retiring; sstatus updated", () => {
   assert.equal(sepc(hart), C + 8n);
 });
 
-Deno.test("illegal instructions: stval holds the bits", () => {
+modeTest("illegal instructions: stval holds the bits", () => {
   const ILLEGAL32 = [
     0xffffffff, // all ones
     0x00000007, // flw (no F)
@@ -311,7 +312,7 @@ Deno.test("illegal instructions: stval holds the bits", () => {
   }
 });
 
-Deno.test("self-modifying code and fence.i: the new instruction runs", () => {
+modeTest("self-modifying code and fence.i: the new instruction runs", () => {
   const { hart } = reset();
   // Execute the target once (to cache its decode), then overwrite it and run again.
   const target = CODE_PA + 16;
@@ -340,7 +341,7 @@ Deno.test("self-modifying code and fence.i: the new instruction runs", () => {
   assert.equal(reg(hart, 3), 2n);
 });
 
-Deno.test("instructions straddling a 4 KiB page boundary decode correctly", () => {
+modeTest("instructions straddling a 4 KiB page boundary decode correctly", () => {
   const { ram, hart } = reset();
   const base = CODE_PA + 0x3000 - 2; // 32-bit instruction crosses into the next page
   load(ram, base - 2, [E.cLi(1, 5), E.addi(2, 1, 7), E.ecall()]);
@@ -350,7 +351,7 @@ Deno.test("instructions straddling a 4 KiB page boundary decode correctly", () =
   assert.equal(pc(hart), BigInt(base + 4));
 });
 
-Deno.test("pc crossing bit 32 carries into the high half", () => {
+modeTest("pc crossing bit 32 carries into the high half", () => {
   // Bare mode cannot fetch there, so check the faulting pc instead.
   const { hart } = reset();
   setReg(hart, 1, 0xfffffffen);
@@ -364,7 +365,7 @@ Deno.test("pc crossing bit 32 carries into the high half", () => {
   assert.equal(stval(hart), 0x1234567880000000n);
 });
 
-Deno.test("budget: run returns -1 after exactly budget instructions", () => {
+modeTest("budget: run returns -1 after exactly budget instructions", () => {
   const { hart } = reset();
   hart.instret = 0;
   assert.equal(runCode([E.addi(1, 1, 1), E.jal(0, -4)], 1001), -1);

@@ -19,9 +19,30 @@ export function machine(): { ram: Ram; hart: Hart } {
   return shared;
 }
 
+/** Block-compiler threshold used by reset(): 0 = interpreter only, 1 = compile at once. */
+let jitThreshold = 0;
+
+/**
+ * Register a test twice: once on the plain interpreter and once with every block
+ * compiled on first execution, so both execution paths meet the same checks.
+ */
+export function modeTest(name: string, fn: () => void | Promise<void>): void {
+  for (const [mode, thr] of [["interpreter", 0], ["compiled blocks", 1]] as const) {
+    Deno.test(`${name} [${mode}]`, async () => {
+      jitThreshold = thr;
+      try {
+        await fn();
+      } finally {
+        jitThreshold = 0;
+      }
+    });
+  }
+}
+
 /** Reset registers, CSRs we use, the timer, and switch to bare mode. */
 export function reset(): { ram: Ram; hart: Hart } {
   const m = machine();
+  m.hart.jitThreshold = jitThreshold;
   m.hart.x.fill(0);
   m.hart.writeCsr(CSR_SATP, 0, 0);
   m.hart.sfenceVma();

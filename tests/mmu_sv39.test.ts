@@ -8,6 +8,7 @@ import { KERNBASE } from "../machine/ram.ts";
 import {
   CODE_PA,
   load,
+  modeTest,
   pc,
   reg,
   reset,
@@ -55,7 +56,7 @@ function expectAllowed(perm: number, acc: "fetch" | "load" | "store", mxr: boole
   return (perm & W) !== 0;
 }
 
-Deno.test("permission matrix: V R W X U x fetch/load/store (and MXR)", () => {
+modeTest("permission matrix: V R W X U x fetch/load/store (and MXR)", () => {
   const TVA = 0x5000;
   for (let perm = 0; perm < 32; perm++) {
     for (const acc of ["fetch", "load", "store"] as const) {
@@ -105,7 +106,7 @@ Deno.test("permission matrix: V R W X U x fetch/load/store (and MXR)", () => {
   }
 });
 
-Deno.test("superpages: 2 MiB and 1 GiB leaves translate; misaligned ones fault", () => {
+modeTest("superpages: 2 MiB and 1 GiB leaves translate; misaligned ones fault", () => {
   const { ram, hart, pt } = vmSetup([E.ld(2, 1, 0), E.ecall()]);
   // 2 MiB page at VA 0x400000 -> PA KERNBASE + 0x600000 (level-1 leaf)
   const l1 = pt.alloc();
@@ -141,7 +142,7 @@ Deno.test("superpages: 2 MiB and 1 GiB leaves translate; misaligned ones fault",
   assert.equal(stval(hart), 0xc0000000n);
 });
 
-Deno.test("malformed PTEs and non-canonical addresses page-fault with the exact VA", () => {
+modeTest("malformed PTEs and non-canonical addresses page-fault with the exact VA", () => {
   const { ram, hart, pt } = vmSetup([E.ld(2, 1, 0), E.ecall()]);
   const pa = pt.alloc();
   pt.map(0x7000, pa, R | W | U);
@@ -185,7 +186,7 @@ Deno.test("malformed PTEs and non-canonical addresses page-fault with the exact 
   assert.equal(reg(hart, 2), 4242n);
 });
 
-Deno.test("access faults: page-table walks and leaves outside RAM, bare-mode addresses", () => {
+modeTest("access faults: page-table walks and leaves outside RAM, bare-mode addresses", () => {
   let { ram, hart, pt } = vmSetup([E.ld(2, 1, 0), E.ecall()]);
   // Leaf pointing below RAM.
   pt.map(0x9000, 0x1000, R | W | U);
@@ -224,7 +225,7 @@ Deno.test("access faults: page-table walks and leaves outside RAM, bare-mode add
   assert.equal(stval(hart), 0x1000n);
 });
 
-Deno.test("TLB: fresh after sfenceVma and satp change; D set again after clearing", () => {
+modeTest("TLB: fresh after sfenceVma and satp change; D set again after clearing", () => {
   const { ram, hart, pt } = vmSetup([E.ld(2, 1, 0), E.sd(3, 1, 8), E.ecall()]);
   const p1 = pt.alloc(), p2 = pt.alloc();
   ram.write32(p1, 111);
@@ -262,7 +263,34 @@ Deno.test("TLB: fresh after sfenceVma and satp change; D set again after clearin
   assert.equal(stval(hart), 0xa000n);
 });
 
-Deno.test("lazy-allocation pattern: fault, map, flush, resume at sepc", () => {
+modeTest("a changed non-leaf PTE is seen after sfenceVma", () => {
+  const { ram, hart, pt } = vmSetup([E.ld(2, 1, 0), E.ecall()]);
+  const p1 = pt.alloc(), p2 = pt.alloc();
+  ram.write32(p1, 1);
+  ram.write32(p2, 2);
+  pt.map(0x40_0000, p1, R | U);
+  pt.map(0x40_1000, p1, R | U);
+  setReg(hart, 1, 0x40_0000n);
+  assert.equal(hart.run(10), 8);
+  assert.equal(reg(hart, 2), 1n);
+  // A new level-0 table mapping the same VAs to p2, swapped in at level 1.
+  const t2 = pt.alloc();
+  ram.write64(t2, (p2 / 4096) * 1024 + (V | R | U));
+  ram.write64(t2 + 8, (p2 / 4096) * 1024 + (V | R | U));
+  const l1 = Math.floor(ram.read64(pt.root) / 1024) * 4096;
+  ram.write64(l1 + 2 * 8, (t2 / 4096) * 1024 + V);
+  hart.sfenceVma();
+  setReg(hart, 1, 0x40_1000n); // a page never translated before
+  setPc(hart, 0n);
+  assert.equal(hart.run(10), 8);
+  assert.equal(reg(hart, 2), 2n);
+  setReg(hart, 1, 0x40_0000n);
+  setPc(hart, 0n);
+  assert.equal(hart.run(10), 8);
+  assert.equal(reg(hart, 2), 2n);
+});
+
+modeTest("lazy-allocation pattern: fault, map, flush, resume at sepc", () => {
   const { ram, hart, pt } = vmSetup([
     E.lui(1, 0x20),
     E.addi(2, 0, 9),
@@ -281,7 +309,7 @@ Deno.test("lazy-allocation pattern: fault, map, flush, resume at sepc", () => {
   assert.equal(ram.read32(pa + 4), 9);
 });
 
-Deno.test("page-crossing accesses translate both pages", () => {
+modeTest("page-crossing accesses translate both pages", () => {
   const { ram, hart, pt } = vmSetup([E.ld(2, 1, 0), E.sd(3, 1, 0), E.ecall()]);
   const p1 = pt.alloc(), p2 = pt.alloc();
   pt.map(0x30000, p1, R | W | U);
@@ -302,7 +330,7 @@ Deno.test("page-crossing accesses translate both pages", () => {
   assert.deepEqual([...ram.slice(p1 + 4093, 3)], [1, 2, 3]);
 });
 
-Deno.test("fetch of an instruction that straddles into an unmapped page faults", () => {
+modeTest("fetch of an instruction that straddles into an unmapped page faults", () => {
   const { ram, hart, pt } = vmSetup([E.jal(0, 0x1ffe)]);
   const p = pt.alloc();
   pt.map(0x1000, p, R | X | U);
@@ -312,7 +340,7 @@ Deno.test("fetch of an instruction that straddles into an unmapped page faults",
   assert.equal(stval(hart), 0x2000n);
 });
 
-Deno.test("timer interrupt arrives after exactly N retired instructions", () => {
+modeTest("timer interrupt arrives after exactly N retired instructions", () => {
   for (const N of [1, 2, 7, 100, 1001]) {
     const { hart } = vmSetup([E.addi(1, 1, 1), E.jal(0, -4)]);
     hart.instret = 5000;
@@ -339,7 +367,7 @@ Deno.test("timer interrupt arrives after exactly N retired instructions", () => 
   assert.equal(hart.instret, 12);
 });
 
-Deno.test("code page edited by the kernel under Sv39 runs the new code", () => {
+modeTest("code page edited by the kernel under Sv39 runs the new code", () => {
   const { ram, hart, pt } = vmSetup([E.addi(1, 0, 1), E.ecall()]);
   assert.equal(hart.run(10), 8);
   const codePa = ptePa(pt, 0);
@@ -349,4 +377,16 @@ Deno.test("code page edited by the kernel under Sv39 runs the new code", () => {
   assert.equal(hart.run(10), 8);
   assert.equal(reg(hart, 1), 2n);
   void CODE_PA;
+});
+
+modeTest("illegal instructions under Sv39 report the bits, sepc is the VA", () => {
+  for (const inst of [0xffffffff, 0x00000053, 0x10200073, 0x0000]) {
+    const { hart } = vmSetup([E.addi(1, 0, 1), E.addi(2, 0, 2), inst, E.ecall()]);
+    hart.instret = 0;
+    assert.equal(hart.run(100), 2, inst.toString(16));
+    assert.equal(sepc(hart), 8n);
+    assert.equal(stval(hart), BigInt(inst >>> 0));
+    assert.equal(scause(hart), 2n);
+    assert.equal(hart.instret, 2);
+  }
 });

@@ -1,0 +1,222 @@
+// Cases aimed at the block compiler (each runs on the interpreter too): faults and
+// timer interrupts in the middle of a block, blocks running off a page, one
+// physical page mapped at two addresses, code patching itself inside a block.
+import assert from "node:assert/strict";
+import * as E from "./encode.ts";
+import { PageTables } from "./bench_hart.ts";
+import { CSR_SATP, IRQ_TIMER } from "../machine/hart.ts";
+import { KERNBASE } from "../machine/ram.ts";
+import { div64, divu64, mul64, mulh64, mulhsu64, mulhu64, res } from "../machine/arith.ts";
+import {
+  CODE_PA,
+  load,
+  modeTest,
+  pc,
+  reg,
+  reset,
+  runCode,
+  sepc,
+  setPc,
+  setReg,
+  stval,
+  sx,
+  ux,
+} from "./hart_harness.ts";
+
+const R = 2, X = 8, U = 16;
+const C = BigInt(CODE_PA);
+
+modeTest("a fault in the middle of a block retires exactly the instructions before it", () => {
+  for (let round = 0; round < 3; round++) {
+    const { hart } = reset();
+    hart.instret = 100;
+    setReg(hart, 4, 0x10n); // outside RAM: load access fault
+    assert.equal(
+      runCode([E.addi(1, 1, 1), E.addi(2, 0, 5), E.ld(3, 4, 0), E.addi(5, 0, 1), E.ecall()]),
+      5,
+    );
+    assert.equal(hart.instret, 102);
+    assert.equal(reg(hart, 1), 1n);
+    assert.equal(reg(hart, 2), 5n);
+    assert.equal(reg(hart, 5), 0n);
+    assert.equal(sepc(hart), C + 8n);
+    assert.equal(stval(hart), 0x10n);
+  }
+});
+
+modeTest("timer and budget stop a long straight block at exactly N", () => {
+  const body: number[] = [];
+  for (let i = 1; i <= 20; i++) body.push(E.addi(i % 8 + 1, i % 8 + 1, i));
+  body.push(E.jal(0, -80));
+  for (const N of [1, 5, 20, 21, 22, 40, 63, 64, 65, 500]) {
+    // Run the loop a few times first so it is compiled, then measure from a fresh state.
+    const { hart } = reset();
+    runCode(body, 300);
+    hart.x.fill(0);
+    hart.instret = 0;
+    setPc(hart, C);
+    hart.timecmp = N;
+    assert.equal(hart.run(1_000_000), IRQ_TIMER, `N=${N}`);
+    assert.equal(hart.instret, N);
+    // Expected registers from the ISA: instruction k (0-based) of the loop body.
+    const want = new Array(9).fill(0n);
+    for (let k = 0; k < N; k++) {
+      const j = k % 21;
+      if (j < 20) want[(j + 1) % 8 + 1] += BigInt(j + 1);
+    }
+    for (let r = 1; r <= 8; r++) assert.equal(reg(hart, r), want[r], `N=${N} x${r}`);
+    const j = N % 21;
+    assert.equal(pc(hart), C + BigInt(4 * j));
+    // And the budget
+    hart.x.fill(0);
+    hart.instret = 0;
+    hart.timecmp = Infinity;
+    setPc(hart, C);
+    assert.equal(hart.run(N), -1);
+    assert.equal(hart.instret, N);
+    for (let r = 1; r <= 8; r++) assert.equal(reg(hart, r), want[r], `budget N=${N} x${r}`);
+  }
+});
+
+modeTest("a block patching its own later instruction runs the new one", () => {
+  for (let round = 0; round < 3; round++) {
+    const { hart } = reset();
+    setReg(hart, 1, C);
+    setReg(hart, 2, BigInt(E.addi(7, 0, 42)));
+    // 0: sw x2, 12(x1)  4: addi x6,x6,1  8: addi x6,x6,1  12: addi x7,x0,1  16: ecall
+    assert.equal(
+      runCode([E.sw(2, 1, 12), E.addi(6, 6, 1), E.addi(6, 6, 1), E.addi(7, 0, 1), E.ecall()]),
+      8,
+    );
+    assert.equal(reg(hart, 7), 42n);
+    assert.equal(reg(hart, 6), 2n);
+    assert.equal(hart.instret >= 4, true);
+  }
+});
+
+modeTest("a page written after an invalidation still reports later writes", () => {
+  const { ram, hart } = reset();
+  setReg(hart, 1, C);
+  // 0: sw x2, 64(x1) (data on the code page)  4: jal +12  16: addi x3,x3,1  20: ecall
+  assert.equal(
+    runCode([E.sw(2, 1, 64), E.jal(0, 12), E.ecall(), E.ecall(), E.addi(3, 3, 1), E.ecall()]),
+    8,
+  );
+  assert.equal(reg(hart, 3), 1n);
+  ram.write32(CODE_PA + 16, E.addi(3, 3, 5));
+  setPc(hart, C + 16n);
+  assert.equal(hart.run(10), 8);
+  assert.equal(reg(hart, 3), 6n);
+});
+
+modeTest("code spread over more pages than the decode cache holds still runs right", () => {
+  const { ram, hart } = reset();
+  const base = KERNBASE + 0x80_0000;
+  const PAGES = 1100; // more than the hart's pool of decoded pages
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < PAGES; i++) {
+      const pa = base + i * 4096;
+      if (round === 0) load(ram, pa, [E.addi(1, 1, i & 0x3ff), E.addi(2, 2, 1), E.ecall()]);
+      setPc(hart, BigInt(pa));
+      hart.x.fill(0);
+      assert.equal(hart.run(10), 8);
+      assert.equal(reg(hart, 1), BigInt(i & 0x3ff), `page ${i}`);
+    }
+  }
+  // Rewrite the first page through Ram after the cache has wrapped: the new code runs.
+  load(ram, base, [E.addi(1, 0, 99), E.ecall()]);
+  setPc(hart, BigInt(base));
+  assert.equal(hart.run(10), 8);
+  assert.equal(reg(hart, 1), 99n);
+});
+
+function vm(code: number[], at: number) {
+  const m = reset();
+  const pt = new PageTables(m.ram, KERNBASE + 0x200_0000);
+  const pa1 = pt.alloc(), pa2 = pt.alloc();
+  pt.map(at & ~0xfff, pa1, R | X | U);
+  pt.map((at & ~0xfff) + 0x1000, pa2, R | X | U);
+  // write code that may run over into the second page
+  const bytes: number[] = [];
+  for (const i of code) {
+    if ((i & 3) === 3) bytes.push(i & 0xff, (i >>> 8) & 0xff, (i >>> 16) & 0xff, i >>> 24);
+    else bytes.push(i & 0xff, (i >>> 8) & 0xff);
+  }
+  for (let k = 0; k < bytes.length; k++) {
+    const va = at + k;
+    const pa = (va & ~0xfff) === (at & ~0xfff) ? pa1 + (va & 0xfff) : pa2 + (va & 0xfff);
+    m.ram.write8(pa, bytes[k]);
+  }
+  const [lo, hi] = pt.satp();
+  m.hart.writeCsr(CSR_SATP, lo, hi);
+  return { ...m, pt, pa1, pa2 };
+}
+
+modeTest("straight-line code running off the end of a page continues on the next", () => {
+  const at = 0x5ff0;
+  const code = [
+    E.addi(1, 0, 1),
+    E.addi(1, 1, 1),
+    E.cAddi(1, 1),
+    E.addi(1, 1, 1),
+    E.addi(1, 1, 1), // crosses: at 0x5ffe..0x6001
+    E.addi(1, 1, 1),
+    E.ecall(),
+  ];
+  for (let round = 0; round < 3; round++) {
+    const { hart } = vm(code, at);
+    setPc(hart, BigInt(at));
+    assert.equal(hart.run(100), 8);
+    assert.equal(reg(hart, 1), 6n);
+    assert.equal(sepc(hart), BigInt(at + 22));
+  }
+});
+
+modeTest("one physical page mapped at two addresses: pc-relative results follow the VA", () => {
+  const { ram, hart, pt, pa1 } = vm([E.auipc(5, 1), E.jal(6, 8), E.ecall(), E.ecall()], 0x3000);
+  pt.map(0x9000, pa1, R | X | U);
+  void ram;
+  for (const base of [0x3000n, 0x9000n, 0x3000n, 0x9000n, 0x9000n]) {
+    setPc(hart, base);
+    assert.equal(hart.run(10), 8);
+    assert.equal(reg(hart, 5), base + 0x1000n);
+    assert.equal(reg(hart, 6), base + 8n);
+    assert.equal(sepc(hart), base + 12n);
+  }
+});
+
+// The multiply/divide helpers on many random operands of every magnitude.
+Deno.test("64-bit multiply and divide helpers agree with BigInt", () => {
+  let s = 0x243f6a8885a308d3n;
+  const M = (1n << 64n) - 1n;
+  const next = () => {
+    s = (s * 6364136223846793005n + 1442695040888963407n) & M;
+    const shift = (s >> 58n) & 63n; // vary the magnitude
+    return (s ^ (s << 17n) & M) >> shift;
+  };
+  const lo = (v: bigint) => Number(v & 0xffffffffn) | 0;
+  const hi = (v: bigint) => Number((v >> 32n) & 0xffffffffn) | 0;
+  const got = (l: number, h: number) => (BigInt(h >>> 0) << 32n) | BigInt(l >>> 0);
+  for (let i = 0; i < 20000; i++) {
+    const a = next(), b = next() | (i & 1 ? 0n : 1n);
+    const sa = sx(a, 64), sb = sx(b, 64);
+    mul64(lo(a), hi(a), lo(b), hi(b));
+    assert.equal(got(res.lo, res.hi), (a * b) & M);
+    mulhu64(lo(a), hi(a), lo(b), hi(b));
+    assert.equal(got(res.lo, res.hi), (a * b) >> 64n);
+    mulh64(lo(a), hi(a), lo(b), hi(b));
+    assert.equal(got(res.lo, res.hi), ux((sa * sb) >> 64n));
+    mulhsu64(lo(a), hi(a), lo(b), hi(b));
+    assert.equal(got(res.lo, res.hi), ux((sa * b) >> 64n));
+    if (b !== 0n) {
+      divu64(lo(a), hi(a), lo(b), hi(b));
+      assert.equal(got(res.lo, res.hi), a / b, `${a} / ${b}`);
+      assert.equal(got(res.rlo, res.rhi), a % b, `${a} % ${b}`);
+      div64(lo(a), hi(a), lo(b), hi(b));
+      if (!(sa === -(1n << 63n) && sb === -1n)) {
+        assert.equal(got(res.lo, res.hi), ux(sa / sb));
+        assert.equal(got(res.rlo, res.rhi), ux(sa % sb));
+      }
+    }
+  }
+});
