@@ -6,7 +6,7 @@
 import { KERNBASE, Ram } from "../machine/ram.ts";
 import { CSR_SATP, Hart, IRQ_TIMER } from "../machine/hart.ts";
 import * as E from "./encode.ts";
-import { cpuUsage } from "node:process";
+import { cpuUsage } from "../machine/deps.ts";
 
 const PTE_V = 1, PTE_R = 2, PTE_W = 4, PTE_X = 8, PTE_U = 16;
 

@@ -1,7 +1,7 @@
 // Tests of the file-system layers (bio, log, inodes, directories, paths, mkfs) on a
 // disk made by mkfs, without user processes: kernel buffers stand in for user memory.
 
-import assert from "node:assert/strict";
+import assert from "./deps.ts";
 import { Disk } from "../machine/disk.ts";
 import { bdisk, binit } from "../kernel/bio.ts";
 import { begin_op, end_op, logcrash, logstate } from "../kernel/log.ts";

@@ -2,7 +2,7 @@
 // a real Sv39 user address space: arguments go in the trapframe as the hart would
 // leave them, user buffers live in lazily allocated user pages.
 
-import assert from "node:assert/strict";
+import assert from "./deps.ts";
 import { Disk } from "../machine/disk.ts";
 import { Ram } from "../machine/ram.ts";
 import type { Hart } from "../machine/hart.ts";

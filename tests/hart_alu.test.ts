@@ -1,5 +1,5 @@
 // Integer and M-extension instructions against their ISA definitions (BigInt).
-import assert from "node:assert/strict";
+import assert from "./deps.ts";
 import * as E from "./encode.ts";
 import type { Hart } from "../machine/hart.ts";
 import { modeTest, reg, reset, runCode, setReg, sx, ux } from "./hart_harness.ts";

@@ -1,6 +1,6 @@
 // The C extension: every 16-bit encoding is checked against its 32-bit expansion
 // (written here from the spec's tables), both at the decoder and by running it.
-import assert from "node:assert/strict";
+import assert from "./deps.ts";
 import * as E from "./encode.ts";
 import { decode16, decode32, decodedImm } from "../machine/decode.ts";
 import {

@@ -1,5 +1,5 @@
 // Loads, stores, branches, jumps, atomics, CSRs, system instructions and traps.
-import assert from "node:assert/strict";
+import assert from "./deps.ts";
 import * as E from "./encode.ts";
 import {
   CODE_PA,

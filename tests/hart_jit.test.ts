@@ -1,7 +1,7 @@
 // Cases aimed at the block compiler (each runs on the interpreter too): faults and
 // timer interrupts in the middle of a block, blocks running off a page, one
 // physical page mapped at two addresses, code patching itself inside a block.
-import assert from "node:assert/strict";
+import assert from "./deps.ts";
 import * as E from "./encode.ts";
 import { PageTables } from "./bench_hart.ts";
 import { CSR_SATP, IRQ_TIMER } from "../machine/hart.ts";

@@ -1,6 +1,6 @@
 // Sv39 translation: permissions, superpages, A/D bits, malformed PTEs, faults,
 // TLB flushing, access faults outside RAM, and timer interrupt delivery.
-import assert from "node:assert/strict";
+import assert from "./deps.ts";
 import * as E from "./encode.ts";
 import { PageTables } from "./bench_hart.ts";
 import { CSR_SATP, CSR_SSTATUS, IRQ_TIMER } from "../machine/hart.ts";

@@ -4,8 +4,8 @@
 //  - rebuilding from source reproduces them byte for byte (only when the
 //    cross compiler is installed; otherwise that test is ignored).
 
-import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { join } from "node:path";
+import { assert, assertEquals } from "./deps.ts";
+import { join } from "../machine/deps.ts";
 import {
   buildAll,
   CC,
