@@ -25,7 +25,9 @@ export function PTE_FLAGS(pte: number): number {
   return pte % 1024;
 }
 
+const LEVEL_SPAN = [2 ** 12, 2 ** 21, 2 ** 30]; // bytes mapped by one PTE at each level
+
 /** The 9-bit page-table index of va at level (2 = root, 0 = leaf). */
 export function PX(level: number, va: number): number {
-  return Math.floor(va / 2 ** (12 + 9 * level)) % 512;
+  return Math.floor(va / LEVEL_SPAN[level]) & 511;
 }

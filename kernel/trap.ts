@@ -12,7 +12,7 @@ import {
   IRQ_TIMER,
 } from "../machine/hart.ts";
 import { cpu } from "./cpu.ts";
-import { clockintr } from "./clock.ts";
+import { charge, clockintr, TRAP_COST } from "./clock.ts";
 import { exit, type KGen, machinestate, type Proc, sched_yield, setkilled } from "./proc.ts";
 import { lazyalloc, vmconfig } from "./vm.ts";
 import { syscallfor, syscallnum } from "./syscall.ts";
@@ -42,6 +42,7 @@ function csrhex(n: number): string {
  * gets a fresh zeroed page and the instruction is retried.
  */
 export function usertrap(p: Proc, cause: number): void {
+  charge(TRAP_COST);
   if (cause === CAUSE_ECALL_U) {
     tfadvance(p.trapframe, 4); // return to the instruction after ecall
     if (p.killed) return exit(-1);

@@ -17,27 +17,21 @@ export function tfreg(i: number): number {
 /** Trampoline, entering the kernel: save all user registers and the pc to resume at (epc). */
 export function uservec(trapframe: number, epcLo: number, epcHi: number): void {
   const { hart, ram } = cpu;
-  const v = ram.view;
-  const base = trapframe - KERNBASE;
-  for (let i = 1; i < 32; i++) {
-    v.setInt32(base + 40 + 8 * (i - 1), hart.x[2 * i], true);
-    v.setInt32(base + 44 + 8 * (i - 1), hart.x[2 * i + 1], true);
-  }
-  v.setInt32(base + TF_EPC, epcLo, true);
-  v.setInt32(base + TF_EPC + 4, epcHi, true);
+  const w = (trapframe - KERNBASE) >> 2; // word index of the trapframe
+  const words = ram.words, x = hart.x;
+  for (let i = 2; i < 64; i++) words[w + 8 + i] = x[i]; // x1..x31 as (lo, hi) pairs at byte 40
+  words[w + 6] = epcLo; // epc at byte 24
+  words[w + 7] = epcHi;
 }
 
 /** Trampoline, leaving the kernel: load user registers from the trapframe and set pc = epc. */
 export function userret(trapframe: number): void {
   const { hart, ram } = cpu;
-  const v = ram.view;
-  const base = trapframe - KERNBASE;
-  for (let i = 1; i < 32; i++) {
-    hart.x[2 * i] = v.getInt32(base + 40 + 8 * (i - 1), true);
-    hart.x[2 * i + 1] = v.getInt32(base + 44 + 8 * (i - 1), true);
-  }
-  hart.pcLo = v.getInt32(base + TF_EPC, true);
-  hart.pcHi = v.getInt32(base + TF_EPC + 4, true);
+  const w = (trapframe - KERNBASE) >> 2;
+  const words = ram.words, x = hart.x;
+  for (let i = 2; i < 64; i++) x[i] = words[w + 8 + i];
+  hart.pcLo = ram.words[w + 6];
+  hart.pcHi = ram.words[w + 7];
 }
 
 /** Read a trapframe slot as a signed 32-bit low half and the high half. */

@@ -21,6 +21,11 @@ function readpte(a: number): number {
   return cpu.ram.read64(a);
 }
 
+/** Whether the PTE at physical address a is valid (reads only its low word). */
+function ptevalid(a: number): boolean {
+  return (cpu.ram.read32(a) & PTE_V) !== 0;
+}
+
 /** Store a PTE at physical address a. */
 function writepte(a: number, pte: number): void {
   cpu.ram.write64(a, pte);
@@ -96,8 +101,8 @@ function visit(
   const last = Math.min(511, Math.ceil((end - base) / span) - 1);
   for (let i = first; i <= last; i++) {
     const a = table + 8 * i;
+    if (!ptevalid(a)) continue;
     const pte = readpte(a);
-    if ((pte & PTE_V) === 0) continue;
     const va = base + i * span;
     if (level === 0 || (pte & (PTE_R | PTE_W | PTE_X)) !== 0) fn(va, a);
     else visit(PTE2PA(pte), level - 1, va, start, end, fn);
@@ -140,8 +145,8 @@ export function uvmdealloc(pagetable: number, oldsz: number, newsz: number): num
 /** Free the page-table pages of a table whose leaf mappings are already gone. */
 export function freewalk(pagetable: number): void {
   for (let i = 0; i < 512; i++) {
+    if (!ptevalid(pagetable + 8 * i)) continue;
     const pte = readpte(pagetable + 8 * i);
-    if ((pte & PTE_V) === 0) continue;
     if ((pte & (PTE_R | PTE_W | PTE_X)) !== 0) throw new Error("panic: freewalk: leaf");
     freewalk(PTE2PA(pte));
     writepte(pagetable + 8 * i, 0);

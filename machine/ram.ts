@@ -15,6 +15,8 @@ export class Ram {
   readonly bytes: Uint8Array;
   /** Little-endian access to RAM; offset = physical address - KERNBASE. */
   readonly view: DataView;
+  /** RAM as 32-bit words (index = offset / 4), for fast aligned copies and fills (little-endian hosts). */
+  readonly words: Int32Array;
   /** One flag per page: 1 when the hart holds decoded instructions from that page. */
   readonly codePage: Uint8Array;
   /** Called (by page index) when a write touches a page flagged in codePage. */
@@ -24,6 +26,7 @@ export class Ram {
     const buf = new ArrayBuffer(RAM_SIZE);
     this.bytes = new Uint8Array(buf);
     this.view = new DataView(buf);
+    this.words = new Int32Array(buf);
     this.codePage = new Uint8Array(RAM_PAGES);
   }
 
@@ -87,7 +90,8 @@ export class Ram {
   fill(pa: number, len: number, value: number): void {
     this.touched(pa, len);
     const o = pa - KERNBASE;
-    this.bytes.fill(value, o, o + len);
+    if ((o | len) & 3) this.bytes.fill(value, o, o + len);
+    else this.words.fill((value & 0xff) * 0x01010101, o >> 2, (o + len) >> 2); // word at a time
   }
 
   /** Copy len bytes from physical src to physical dst (memmove). */
