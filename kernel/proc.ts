@@ -13,6 +13,7 @@ import { cpu } from "./cpu.ts";
 import { PTE_R, PTE_W } from "./riscv.ts";
 import {
   copyout,
+  forEachLeaf,
   mappages,
   maptrampoline,
   uvmalloc,
@@ -339,11 +340,13 @@ export function anysleeping(chan: unknown): boolean {
   return proc.some((p) => p.state === "SLEEPING" && p.chan === chan);
 }
 
-/** Print a process listing on ^P (xv6's procdump). */
+/** Print a process listing on ^P (xv6's procdump), with each process's size and resident pages. */
 export function procdump(out: (s: string) => void): void {
   out("\n");
   for (const p of proc) {
     if (p.state === "UNUSED") continue;
-    out(`${p.pid} ${p.state.toLowerCase()} ${p.name}\n`);
+    let resident = 0;
+    if (p.pagetable !== 0) forEachLeaf(p.pagetable, 0, p.sz, () => resident++);
+    out(`${p.pid} ${p.state.toLowerCase()} ${p.name} (size ${p.sz}, ${resident} pages resident)\n`);
   }
 }

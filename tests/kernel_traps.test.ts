@@ -65,7 +65,19 @@ Deno.test("console: ^D at the start of a line ends the shell's input; init resta
   assertMatch(t, /\nagain\n/);
 });
 
-Deno.test("console: ^P lists the processes", () => {
+Deno.test("console: ^P lists the processes with their size and resident pages", () => {
   const t = typed("\x10");
-  assertMatch(t, /\n1 sleeping init\n2 sleeping sh\n/);
+  assertMatch(
+    t,
+    /\n1 sleeping init \(size 12288, 2 pages resident\)\n2 sleeping sh \(size \d+, \d+ pages resident\)\n/,
+  );
+});
+
+Deno.test("console: ^P shows a lazy heap as size without resident pages", () => {
+  const b = start(["vmtest", "s1073741824", "t0", "w"]);
+  b.settle();
+  b.console.pushInput("\x10");
+  b.settle();
+  const m = b.out.text().match(/\d+ sleeping vmtest \(size (\d+), (\d+) pages resident\)/);
+  assertEquals(m !== null && Number(m[1]) > 1 << 30 && Number(m[2]) < 20, true, b.out.text());
 });
