@@ -69,7 +69,7 @@ Deno.test("console: ^P lists the processes with their size and resident pages", 
   const t = typed("\x10");
   assertMatch(
     t,
-    /\n1 sleeping init \(size 12288, 2 pages resident\)\n2 sleeping sh \(size \d+, \d+ pages resident\)\n/,
+    /\n1 sleeping init \(size 12288, 3 pages resident\)\n2 sleeping sh \(size \d+, \d+ pages resident\)\n/,
   );
 });
 
