@@ -21,7 +21,7 @@ Usage:
   xv6lazy [FLAGS] grade              grade the lab the way \`make grade\` does
 
 Shell: with a terminal, keys go to xv6's console (backspace, ^U erases the line,
-^D ends input, ^P lists processes); quit with Ctrl-C twice or Ctrl-A x. With
+^D ends input, ^P lists processes and their resident pages); quit with Ctrl-C twice or Ctrl-A x. With
 piped input, every line is typed into the shell and xv6lazy exits 0 once the
 input is used up and the system is idle.
 
