@@ -21,9 +21,9 @@ Usage:
   xv6lazy [FLAGS] grade              grade the lab the way \`make grade\` does
 
 Shell: with a terminal, keys go to xv6's console (backspace, ^U erases the line,
-^D ends input, ^P lists processes and their resident pages); quit with Ctrl-C twice or Ctrl-A x. With
-piped input, every line is typed into the shell and xv6lazy exits 0 once the
-input is used up and the system is idle.
+^D ends input, ^P lists processes with their size and resident pages); quit
+with Ctrl-C twice or Ctrl-A x. With piped input, every line is typed into the
+shell and xv6lazy exits 0 once the input is used up and the system is idle.
 
 PROGRAM is a file in the root directory of the disk (usertests, lazytests, ls,
 cat, echo, grep, wc, sh, ...). Its output streams to stdout and xv6lazy exits
