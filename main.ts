@@ -132,6 +132,7 @@ export function parseCommandLine(args: string[]): { flags: Flags; rest: string[]
   };
 }
 
+/** The first line of an exception's message. */
 function firstLine(e: unknown): string {
   const m = e instanceof Error ? e.message : String(e);
   return m.split("\n")[0];
@@ -162,6 +163,7 @@ function loadImage(flags: Flags): Uint8Array {
   return bytes;
 }
 
+/** Why an image's root directory cannot be read, or null if it can. */
 function rootProblem(bytes: Uint8Array): string | null {
   try {
     new RootDir(bytes);
@@ -171,6 +173,7 @@ function rootProblem(bytes: Uint8Array): string | null {
   }
 }
 
+/** With --save, write the disk image back to the --fs file. */
 function saveImage(flags: Flags, image: Uint8Array): void {
   if (!flags.save || flags.fs === undefined) return;
   try {
@@ -185,6 +188,7 @@ interface StatsTotal {
   seconds: number;
 }
 
+/** Add one run's counters to the running total (grade sums its three runs). */
 function addStats(total: StatsTotal | null, s: KernelStats, seconds: number): StatsTotal {
   if (!total) return { stats: { ...s }, seconds };
   const t = total.stats;
@@ -193,6 +197,7 @@ function addStats(total: StatsTotal | null, s: KernelStats, seconds: number): St
   return total;
 }
 
+/** Print the --stats table on stderr. */
 function printStats(total: StatsTotal): void {
   const s = total.stats;
   const mips = total.seconds > 0 ? s.instructions / total.seconds / 1e6 : 0;
@@ -209,10 +214,12 @@ function printStats(total: StatsTotal): void {
   writeErr("xv6lazy stats:\n" + rows.map(([k, v]) => `  ${k.padEnd(28)}${v}\n`).join(""));
 }
 
+/** Colour the report only on a terminal, and never with NO_COLOR. */
 function colourOn(): boolean {
   return Deno.stdout.isTerminal() && !Deno.noColor;
 }
 
+/** `xv6lazy grade`: three fresh boots, judged by the grader's rules; 0 only at 100/100. */
 async function gradeCommand(flags: Flags, image: Uint8Array): Promise<number> {
   const colour = colourOn();
   const progress = Deno.stderr.isTerminal();
@@ -292,6 +299,7 @@ export async function main(args: string[]): Promise<number> {
   return result.code;
 }
 
+/** The programs in an image's root directory, for the unknown-program message. */
 function programList(root: RootDir): string {
   return root.names().filter((n) => n !== "." && n !== ".." && n !== "console").sort().join(
     " ",
@@ -319,6 +327,7 @@ async function entry(): Promise<never> {
   Deno.exit(code);
 }
 
+/** Write to stderr, ignoring a closed stream. */
 function writeErrSafe(s: string): void {
   try {
     writeErr(s);

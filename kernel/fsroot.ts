@@ -52,6 +52,7 @@ export class RootDir {
     return this.contents(this.inode(inum));
   }
 
+  /** Block n of the image (a view, no copy); throws if it lies outside. */
   private block(n: number): Uint8Array {
     if (!Number.isInteger(n) || n < 0 || (n + 1) * BSIZE > this.image.length) {
       throw new Error(`block ${n} lies outside the image`);
@@ -59,11 +60,13 @@ export class RootDir {
     return this.image.subarray(n * BSIZE, (n + 1) * BSIZE);
   }
 
+  /** The on-disk inode inum, decoded. */
   private inode(inum: number): Dinode {
     if (inum < 1 || inum >= this.sb.ninodes) throw new Error(`inode ${inum} is out of range`);
     return decodeDinode(this.block(IBLOCK(inum, this.sb)), dinodeOffset(inum));
   }
 
+  /** A file's bytes, gathered from its direct and indirect blocks. */
   private contents(ip: Dinode): Uint8Array {
     const nblocks = Math.ceil(ip.size / BSIZE);
     if (nblocks > NDIRECT + NINDIRECT) throw new Error(`a file is too large (${ip.size} bytes)`);

@@ -33,6 +33,7 @@ export class OutputBuffer {
     if (this.size >= 1 << 16) this.flush();
   };
 
+  /** Write everything buffered to stdout in one go. */
   flush(): void {
     if (this.size === 0) return;
     const all = new Uint8Array(this.size);
@@ -117,6 +118,7 @@ export class StdinPump {
     }
   }
 
+  /** Wake whoever waits for stdin data or its end. */
   private notify(): void {
     const w = this.wake;
     this.wake = null;

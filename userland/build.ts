@@ -89,6 +89,7 @@ export function programNames(dir: string = USERLAND_DIR): string[] {
   return names.sort();
 }
 
+/** Run a command; throw with its stderr when it fails. */
 async function run(cmd: string, args: string[]): Promise<void> {
   const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
   if (!out.success) {
@@ -108,6 +109,7 @@ export async function haveCompiler(): Promise<boolean> {
   }
 }
 
+/** The first line a command prints (for tool versions). */
 async function firstLine(cmd: string, args: string[]): Promise<string> {
   const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "null" }).output();
   return new TextDecoder().decode(out.stdout).split("\n")[0].trim();
@@ -208,6 +210,7 @@ export function imagesSource(names: string[]): string {
   return lines.join("\n");
 }
 
+/** Build every program (and images.ts unless --out is given). */
 async function main() {
   const { values } = parseArgs({
     args: Deno.args,

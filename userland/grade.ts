@@ -52,6 +52,7 @@ export const GRADE_RUNS: readonly GradeRun[] = [
   { id: "usertests", title: "usertests", command: "usertests", limitSeconds: 600 },
 ];
 
+/** A usertests item judged by the pair rule: test X passed and test Y started. */
 function pair(x: string, y: string, points: number): GradeItem {
   return {
     title: `usertests: ${x}`,
@@ -140,10 +141,12 @@ export const PTE_ENTRIES: readonly (readonly [number, number])[] = [
 const HEX = "0x(0{8}[0-9a-f]+)";
 const PTE_HEADER = new RegExp(`^page table ${HEX}`);
 
+/** The grader's pattern for one page-table line at depth with index. */
 function pteEntryPattern(depth: number, index: number): RegExp {
   return new RegExp(`^(?:\\s*\\.\\.){${depth}}\\s*${index}: pte ${HEX} pa ${HEX}`);
 }
 
+/** The pte printout rule: the header and nine entries, each with pa == (pte >> 10) << 12. */
 function judgePte(text: string): Verdict {
   const lines = outputLines(text);
   const reasons: string[] = [];
@@ -176,6 +179,7 @@ function judgePte(text: string): Verdict {
   return { ok: reasons.length === 0, reasons };
 }
 
+/** The output holds a line exactly equal to line. */
 function judgeLine(text: string, line: string): Verdict {
   if (outputLines(text).some((l) => l === line)) return { ok: true, reasons: [] };
   return { ok: false, reasons: [`missing the line '${line}'`] };
@@ -189,6 +193,7 @@ export function pairMatches(text: string, x: string, y: string): boolean {
   return text.indexOf(`OK\ntest ${y}`, start + x.length + 8) >= 0;
 }
 
+/** The pair rule: `\ntest X: ` ... `OK\ntest Y`. */
 function judgePair(text: string, x: string, y: string): Verdict {
   if (pairMatches(text, x, y)) return { ok: true, reasons: [] };
   if (text.indexOf(`\ntest ${x}: `) < 0) {
@@ -309,6 +314,7 @@ export function failureLines(text: string, max = 5): string[] {
   return outputLines(text).filter((l) => l.includes("FAILED")).slice(0, max);
 }
 
+/** OK or FAIL, coloured when painting is on. */
 function status(ok: boolean, paint: ReportOptions["paint"]): string {
   return ok ? paint("OK", "OK") : paint("FAIL", "FAIL");
 }

@@ -42,6 +42,7 @@ class HeaderScanner {
 
   constructor(private readonly onStart: (name: string) => void) {}
 
+  /** Look at new output for test headers and report each test that starts. */
   scan(text: string): void {
     this.re.lastIndex = Math.max(0, this.from - 1);
     let m: RegExpExecArray | null;
@@ -114,6 +115,7 @@ export function captureRun(run: GradeRun, opts: CaptureOptions): CapturedRun {
   return { text, seconds: (performance.now() - t0) / 1000, ended, stats: kernel.stats() };
 }
 
+/** An exception's message, for a one-line report. */
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
