@@ -1,36 +1,42 @@
-// One RV64IMAC hart running in U-mode, with an Sv39 MMU. The kernel (host code)
-// is the supervisor: run() executes user instructions until a trap, records the
-// trap in the S-mode CSRs and returns its cause.
+// One RV64IMAC hart running in U-mode. The kernel (host code) is the supervisor:
+// run() executes user instructions until a trap, records the trap in the S-mode
+// CSRs and returns its cause. Address translation is the MMU's job (mmu.ts); this
+// file holds the fetch / decode / execute loop, the CSRs and trap entry.
 //
 // Speed comes from:
 //  - decoded instructions cached per physical page (decode.ts), dropped when the
 //    page is written (by the kernel through Ram, or by a user store),
-//  - a software TLB per access kind (fetch, load, store), direct mapped, plus a
-//    one-entry cache of the last level-0 page table for walks,
+//  - the MMU's software TLBs, whose arrays the loop below reads directly, so a
+//    load or store that hits costs one compare (mmu.ts is called only on a miss),
 //  - the current fetch page, so sequential instructions skip translation,
 //  - hot straight-line code compiled to JavaScript functions (jit.ts) once an
 //    instruction has been interpreted `jitThreshold` times.
 // Registers are (lo, hi) int32 pairs; nothing is allocated per instruction.
 // RAM offsets (pa - KERNBASE) are what the caches hand around.
 
-import { KERNBASE, PAGE_SIZE, PHYSTOP, Ram, RAM_PAGES } from "./ram.ts";
+import { Ram, RAM_PAGES } from "./ram.ts";
 import * as D from "./decode.ts";
 import { decode16, decode32 } from "./decode.ts";
 import { div64, divu64, mul64, mulh64, mulhsu64, mulhu64, res } from "./arith.ts";
-import { type BlockEnv, type BlockFn, compileBlock, TLB_MASK } from "./jit.ts";
+import { type BlockEnv, type BlockFn, compileBlock } from "./jit.ts";
+import { ACC_FETCH, ACC_LOAD, ACC_STORE, Mmu, TLB_MASK } from "./mmu.ts";
+
+// The MMU raises the access and page faults (causes 1, 5, 7, 12, 13, 15).
+export {
+  CAUSE_FETCH_ACCESS,
+  CAUSE_FETCH_PAGE_FAULT,
+  CAUSE_LOAD_ACCESS,
+  CAUSE_LOAD_PAGE_FAULT,
+  CAUSE_STORE_ACCESS,
+  CAUSE_STORE_PAGE_FAULT,
+} from "./mmu.ts";
 
 export const CAUSE_MISALIGNED_FETCH = 0,
-  CAUSE_FETCH_ACCESS = 1,
   CAUSE_ILLEGAL = 2,
   CAUSE_BREAKPOINT = 3,
   CAUSE_MISALIGNED_LOAD = 4,
-  CAUSE_LOAD_ACCESS = 5,
   CAUSE_MISALIGNED_STORE = 6,
-  CAUSE_STORE_ACCESS = 7,
-  CAUSE_ECALL_U = 8,
-  CAUSE_FETCH_PAGE_FAULT = 12,
-  CAUSE_LOAD_PAGE_FAULT = 13,
-  CAUSE_STORE_PAGE_FAULT = 15;
+  CAUSE_ECALL_U = 8;
 /** Returned by run() for the supervisor timer interrupt. */
 export const IRQ_TIMER = 0x80000005;
 export const CSR_SSTATUS = 0x100,
@@ -46,15 +52,6 @@ export const CSR_SSTATUS = 0x100,
 const CSR_CYCLE = 0xc00, CSR_TIME = 0xc01, CSR_INSTRET = 0xc02;
 const SSTATUS_SIE = 1 << 1, SSTATUS_SPIE = 1 << 5, SSTATUS_SPP = 1 << 8, SSTATUS_MXR = 1 << 19;
 
-// Access kinds.
-const ACC_FETCH = 0, ACC_LOAD = 1, ACC_STORE = 2;
-const PAGE_FAULT = [CAUSE_FETCH_PAGE_FAULT, CAUSE_LOAD_PAGE_FAULT, CAUSE_STORE_PAGE_FAULT];
-const ACCESS_FAULT = [CAUSE_FETCH_ACCESS, CAUSE_LOAD_ACCESS, CAUSE_STORE_ACCESS];
-
-// PTE bits.
-const PTE_V = 1, PTE_R = 2, PTE_W = 4, PTE_X = 8, PTE_U = 16, PTE_A = 64, PTE_D = 128;
-
-const TLB_SIZE = TLB_MASK + 1;
 const TWO32 = 4294967296;
 /** Physical pages whose decoded instructions can be held at once (16 MiB of cache). */
 const POOL_PAGES = 1024;
@@ -77,24 +74,8 @@ export class Hart {
   private readonly csrLo = new Int32Array(4096);
   private readonly csrHi = new Int32Array(4096);
 
-  // Software TLBs: tag = virtual page number (VA < 2^38 only), base = page offset in RAM.
-  private readonly tlbTag: Int32Array[] = [
-    new Int32Array(TLB_SIZE).fill(-1),
-    new Int32Array(TLB_SIZE).fill(-1),
-    new Int32Array(TLB_SIZE).fill(-1),
-  ];
-  private readonly tlbBase: Int32Array[] = [
-    new Int32Array(TLB_SIZE),
-    new Int32Array(TLB_SIZE),
-    new Int32Array(TLB_SIZE),
-  ];
-
-  /** Entries filled since the last flush: (kind << 16 | index), and how many. */
-  private readonly tlbUsed = new Int32Array(TLB_SIZE);
-  private tlbFilled = 0;
-  // Walk cache (see translatePage); region -1 = empty.
-  private walkRegion = -1;
-  private walkTable = 0;
+  /** Sv39 translation; also holds the detail (cause, VA) of the last fault. */
+  readonly mmu: Mmu;
 
   /**
    * Decoded instructions: a pool of page-sized areas, [word, imm] per halfword slot
@@ -121,25 +102,21 @@ export class Hart {
   // LR/SC reservation (RAM offset), -1 when none.
   private reservation = -1;
 
-  // Fault detail from the slow paths.
-  private faultCause = 0;
-  private faultLo = 0;
-  private faultHi = 0;
-
   constructor(ram: Ram) {
     this.ram = ram;
     this.view = ram.view;
     this.bytes = ram.bytes;
+    this.mmu = new Mmu(ram);
     this.regs = new Int32Array(66);
     this.x = this.regs.subarray(0, 64);
     ram.onCodeWrite = (page: number) => this.invalidateCode(page);
     this.env = {
       x: this.regs,
       view: this.view,
-      rtag: this.tlbTag[ACC_LOAD],
-      rbase: this.tlbBase[ACC_LOAD],
-      wtag: this.tlbTag[ACC_STORE],
-      wbase: this.tlbBase[ACC_STORE],
+      rtag: this.mmu.tlbTag[ACC_LOAD],
+      rbase: this.mmu.tlbBase[ACC_LOAD],
+      wtag: this.mmu.tlbTag[ACC_STORE],
+      wbase: this.mmu.tlbBase[ACC_STORE],
       codePage: ram.codePage,
       st: this.st,
       hart: this,
@@ -152,11 +129,13 @@ export class Hart {
 
   // ---------------------------------------------------------------- CSRs
 
+  /** Low 32 bits of CSR n (cycle, time and instret all read the retired-instruction count). */
   readCsrLo(n: number): number {
     if (n === CSR_CYCLE || n === CSR_TIME || n === CSR_INSTRET) return this.instret | 0;
     return this.csrLo[n & 0xfff];
   }
 
+  /** High 32 bits of CSR n. */
   readCsrHi(n: number): number {
     if (n === CSR_CYCLE || n === CSR_TIME || n === CSR_INSTRET) {
       return Math.floor(this.instret / TWO32) | 0;
@@ -164,32 +143,21 @@ export class Hart {
     return this.csrHi[n & 0xfff];
   }
 
+  /** Write CSR n (kernel side); satp and sstatus.MXR are passed on to the MMU. */
   writeCsr(n: number, lo: number, hi: number): void {
     n &= 0xfff;
-    const oldLo = this.csrLo[n], oldHi = this.csrHi[n];
     this.csrLo[n] = lo | 0;
     this.csrHi[n] = hi | 0;
-    if (n === CSR_SATP && (oldLo !== (lo | 0) || oldHi !== (hi | 0))) this.sfenceVma();
-    if (n === CSR_SSTATUS && ((oldLo ^ lo) & SSTATUS_MXR) !== 0) this.sfenceVma();
+    if (n === CSR_SATP) this.mmu.setSatp(lo | 0, hi | 0);
+    if (n === CSR_SSTATUS) this.mmu.setMxr((lo & SSTATUS_MXR) !== 0);
   }
 
-  /** Flush every cached translation. */
+  /** sfence.vma: flush every cached translation (the kernel changed a page table). */
   sfenceVma(): void {
-    // Usually few entries were filled since the last flush: clear just those.
-    const n = this.tlbFilled;
-    if (n <= TLB_SIZE) {
-      const used = this.tlbUsed;
-      for (let i = 0; i < n; i++) {
-        const e = used[i];
-        this.tlbTag[e >>> 16][e & 0xffff] = -1;
-      }
-    } else {
-      for (let k = 0; k < 3; k++) this.tlbTag[k].fill(-1);
-    }
-    this.tlbFilled = 0;
-    this.walkRegion = -1;
+    this.mmu.flush();
   }
 
+  /** A RAM page holding decoded code was written: drop its decoded and compiled code. */
   private invalidateCode(page: number): void {
     const pi = this.poolOf[page];
     if (pi >= 0) {
@@ -201,130 +169,16 @@ export class Hart {
     this.codeWrites++;
   }
 
-  // ---------------------------------------------------------------- MMU
-
-  /**
-   * Translate the page holding VA (lo, hi) for an access kind. Returns the RAM
-   * offset of the 4 KiB physical page, or -1 with faultCause/faultLo/faultHi set.
-   * Fills the TLB on success.
-   */
-  private translatePage(lo: number, hi: number, acc: number): number {
-    const satpHi = this.csrHi[CSR_SATP];
-    const mode = satpHi >>> 28;
-    let pageOff: number;
-    if (mode === 0) {
-      const pa = (hi >>> 0) * TWO32 + (lo >>> 0);
-      if (hi !== 0 || pa < KERNBASE || pa >= PHYSTOP) {
-        return this.fault(ACCESS_FAULT[acc], lo, hi);
-      }
-      pageOff = (pa - KERNBASE) & ~0xfff;
-    } else {
-      if (((hi << 25) >> 25) !== hi) return this.fault(PAGE_FAULT[acc], lo, hi);
-      const vpn0 = (lo >>> 12) & 0x1ff, vpn1 = (lo >>> 21) & 0x1ff;
-      const vpn2 = ((hi & 0x7f) << 2) | (lo >>> 30);
-      let table = ((satpHi & 0xfff) * TWO32 + (this.csrLo[CSR_SATP] >>> 0)) * PAGE_SIZE;
-      let level = 2;
-      // One-entry cache of the last level-0 table reached, keyed by the 2 MiB region.
-      const region = (hi >>> 6) === 0 ? (hi << 11) | (lo >>> 21) : -2;
-      if (region === this.walkRegion) {
-        table = this.walkTable;
-        level = 0;
-      }
-      let pteLo = 0, pteHi = 0, pteOff = 0;
-      for (;;) {
-        const pteAddr = table + (level === 2 ? vpn2 : level === 1 ? vpn1 : vpn0) * 8;
-        if (pteAddr < KERNBASE || pteAddr + 8 > PHYSTOP) {
-          return this.fault(ACCESS_FAULT[acc], lo, hi);
-        }
-        pteOff = pteAddr - KERNBASE;
-        pteLo = this.view.getInt32(pteOff, true);
-        pteHi = this.view.getInt32(pteOff + 4, true);
-        if ((pteLo & PTE_V) === 0 || ((pteLo & PTE_R) === 0 && (pteLo & PTE_W) !== 0)) {
-          return this.fault(PAGE_FAULT[acc], lo, hi);
-        }
-        if ((pteHi >>> 22) !== 0) return this.fault(PAGE_FAULT[acc], lo, hi);
-        if ((pteLo & (PTE_R | PTE_X)) !== 0) break;
-        if (level === 0) return this.fault(PAGE_FAULT[acc], lo, hi);
-        level--;
-        table = ((pteHi & 0x3fffff) * 4194304 + (pteLo >>> 10)) * PAGE_SIZE;
-        if (level === 0) {
-          this.walkRegion = region;
-          this.walkTable = table;
-        }
-      }
-      // Leaf permission checks (U-mode).
-      if ((pteLo & PTE_U) === 0) return this.fault(PAGE_FAULT[acc], lo, hi);
-      if (acc === ACC_FETCH) {
-        if ((pteLo & PTE_X) === 0) return this.fault(PAGE_FAULT[acc], lo, hi);
-      } else if (acc === ACC_LOAD) {
-        const mxr = (this.csrLo[CSR_SSTATUS] & SSTATUS_MXR) !== 0;
-        if ((pteLo & PTE_R) === 0 && !(mxr && (pteLo & PTE_X) !== 0)) {
-          return this.fault(PAGE_FAULT[acc], lo, hi);
-        }
-      } else if ((pteLo & PTE_W) === 0) {
-        return this.fault(PAGE_FAULT[acc], lo, hi);
-      }
-      let ppn = (pteHi & 0x3fffff) * 4194304 + (pteLo >>> 10);
-      if (level === 2) {
-        if (ppn % 262144 !== 0) return this.fault(PAGE_FAULT[acc], lo, hi);
-        ppn += vpn1 * 512 + vpn0;
-      } else if (level === 1) {
-        if (ppn % 512 !== 0) return this.fault(PAGE_FAULT[acc], lo, hi);
-        ppn += vpn0;
-      }
-      // Accessed / dirty bits, written back to RAM as QEMU does.
-      const want = acc === ACC_STORE ? PTE_A | PTE_D : PTE_A;
-      if ((pteLo & want) !== want) {
-        this.view.setInt32(pteOff, pteLo | want, true);
-        const pg = pteOff >>> 12;
-        if (this.ram.codePage[pg]) this.invalidateCode(pg);
-      }
-      const pa = ppn * PAGE_SIZE;
-      if (pa < KERNBASE || pa >= PHYSTOP) return this.fault(ACCESS_FAULT[acc], lo, hi);
-      pageOff = pa - KERNBASE;
-    }
-    if ((hi >>> 6) === 0) {
-      const tag = (hi << 20) | (lo >>> 12);
-      const tags = this.tlbTag[acc];
-      if (tags[tag & TLB_MASK] === -1) {
-        if (this.tlbFilled < TLB_SIZE) {
-          this.tlbUsed[this.tlbFilled] = (acc << 16) | (tag & TLB_MASK);
-        }
-        this.tlbFilled++;
-      }
-      tags[tag & TLB_MASK] = tag;
-      this.tlbBase[acc][tag & TLB_MASK] = pageOff;
-    }
-    return pageOff;
-  }
-
-  private fault(cause: number, lo: number, hi: number): number {
-    this.faultCause = cause;
-    this.faultLo = lo;
-    this.faultHi = hi;
-    return -1;
-  }
-
-  /** RAM offset for an access of `size` bytes that stays within one page, or -1. */
-  private addr(lo: number, hi: number, acc: number): number {
-    if ((hi >>> 6) === 0) {
-      const tag = (hi << 20) | (lo >>> 12);
-      if (this.tlbTag[acc][tag & TLB_MASK] === tag) {
-        return this.tlbBase[acc][tag & TLB_MASK] | (lo & 0xfff);
-      }
-    }
-    const p = this.translatePage(lo, hi, acc);
-    return p < 0 ? -1 : p | (lo & 0xfff);
-  }
+  // ---------------------------------------------------------------- memory slow paths
 
   /**
    * General load (any alignment, may cross a page). Writes the zero-extended value
-   * into res.lo/res.hi. Returns 0 or a fault cause (detail in faultLo/faultHi).
+   * into res.lo/res.hi. Returns 0 or a fault cause (the VA is in mmu.faultLo/Hi).
    */
   private loadSlow(lo: number, hi: number, size: number): number {
     const inPage = 4096 - (lo & 0xfff);
-    const p0 = this.addr(lo, hi, ACC_LOAD);
-    if (p0 < 0) return this.faultCause;
+    const p0 = this.mmu.translate(lo, hi, ACC_LOAD);
+    if (p0 < 0) return this.mmu.faultCause;
     if (size <= inPage) {
       const v = this.view;
       if (size === 1) res.lo = v.getUint8(p0);
@@ -336,8 +190,8 @@ export class Hart {
     // Crosses into the next page: translate it too, then assemble byte by byte.
     const nlo = (lo + inPage) | 0;
     const nhi = (hi + ((nlo >>> 0) < (lo >>> 0) ? 1 : 0)) | 0;
-    const p1 = this.addr(nlo, nhi, ACC_LOAD);
-    if (p1 < 0) return this.faultCause;
+    const p1 = this.mmu.translate(nlo, nhi, ACC_LOAD);
+    if (p1 < 0) return this.mmu.faultCause;
     let vlo = 0, vhi = 0;
     for (let i = size - 1; i >= 0; i--) {
       const b = this.bytes[i < inPage ? p0 + i : p1 + (i - inPage)];
@@ -352,8 +206,8 @@ export class Hart {
   /** General store (any alignment, may cross a page). Returns 0 or a fault cause. */
   private storeSlow(lo: number, hi: number, size: number, vlo: number, vhi: number): number {
     const inPage = 4096 - (lo & 0xfff);
-    const p0 = this.addr(lo, hi, ACC_STORE);
-    if (p0 < 0) return this.faultCause;
+    const p0 = this.mmu.translate(lo, hi, ACC_STORE);
+    if (p0 < 0) return this.mmu.faultCause;
     if (size <= inPage) {
       const v = this.view;
       if (size === 1) v.setInt8(p0, vlo);
@@ -366,8 +220,8 @@ export class Hart {
     // Crosses into the next page: both pages must be writable before any byte changes.
     const nlo = (lo + inPage) | 0;
     const nhi = (hi + ((nlo >>> 0) < (lo >>> 0) ? 1 : 0)) | 0;
-    const p1 = this.addr(nlo, nhi, ACC_STORE);
-    if (p1 < 0) return this.faultCause;
+    const p1 = this.mmu.translate(nlo, nhi, ACC_STORE);
+    if (p1 < 0) return this.mmu.faultCause;
     for (let i = 0; i < size; i++) {
       const b = i >= 4 ? vhi >>> ((i - 4) * 8) : vlo >>> (i * 8);
       const p = i < inPage ? p0 + i : p1 + (i - inPage);
@@ -387,20 +241,20 @@ export class Hart {
     const lo = x[a1], hi = x[a1 + 1];
     const size = dbl ? 8 : 4;
     if ((lo & (size - 1)) !== 0) {
-      this.fault(f5 === 2 ? CAUSE_MISALIGNED_LOAD : CAUSE_MISALIGNED_STORE, lo, hi);
-      return this.faultCause;
+      this.mmu.fault(f5 === 2 ? CAUSE_MISALIGNED_LOAD : CAUSE_MISALIGNED_STORE, lo, hi);
+      return this.mmu.faultCause;
     }
     if (f5 === 2) {
-      const p = this.addr(lo, hi, ACC_LOAD);
-      if (p < 0) return this.faultCause;
+      const p = this.mmu.translate(lo, hi, ACC_LOAD);
+      if (p < 0) return this.mmu.faultCause;
       const vlo = this.view.getInt32(p, true);
       x[rd] = vlo;
       x[rd + 1] = dbl ? this.view.getInt32(p + 4, true) : vlo >> 31;
       this.reservation = p;
       return 0;
     }
-    const p = this.addr(lo, hi, ACC_STORE);
-    if (p < 0) return this.faultCause;
+    const p = this.mmu.translate(lo, hi, ACC_STORE);
+    if (p < 0) return this.mmu.faultCause;
     const page = p >>> 12;
     if (f5 === 3) {
       const ok = this.reservation === p;
@@ -557,8 +411,8 @@ export class Hart {
     }
     const nlo = (pcLo + 2) | 0;
     const nhi = (pcHi + ((nlo >>> 0) < (pcLo >>> 0) ? 1 : 0)) | 0;
-    const q = this.addr(nlo, nhi, ACC_FETCH);
-    if (q < 0) return this.faultCause;
+    const q = this.mmu.translate(nlo, nhi, ACC_FETCH);
+    if (q < 0) return this.mmu.faultCause;
     const upper = this.bytes[q] | (this.bytes[q + 1] << 8);
     res.lo = decode32(half | (upper << 16));
     res.hi = D.decodedImm;
@@ -575,8 +429,9 @@ export class Hart {
     const x = this.regs;
     const view = this.view;
     const codePage = this.ram.codePage;
-    const rtag = this.tlbTag[ACC_LOAD], rbase = this.tlbBase[ACC_LOAD];
-    const wtag = this.tlbTag[ACC_STORE], wbase = this.tlbBase[ACC_STORE];
+    const mmu = this.mmu;
+    const rtag = mmu.tlbTag[ACC_LOAD], rbase = mmu.tlbBase[ACC_LOAD];
+    const wtag = mmu.tlbTag[ACC_STORE], wbase = mmu.tlbBase[ACC_STORE];
     let pcLo = this.pcLo | 0, pcHi = this.pcHi | 0;
     const start = this.instret;
     const toTimer = this.timecmp - start;
@@ -604,11 +459,11 @@ export class Hart {
         break;
       }
       if ((pcLo & ~0xfff) !== fLo || pcHi !== fHi) {
-        const p = this.addr(pcLo, pcHi, ACC_FETCH);
+        const p = mmu.translate(pcLo, pcHi, ACC_FETCH);
         if (p < 0) {
-          cause = this.faultCause;
-          tval = this.faultLo;
-          tvalHi = this.faultHi;
+          cause = mmu.faultCause;
+          tval = mmu.faultLo;
+          tvalHi = mmu.faultHi;
           break;
         }
         codeBase = p & ~0xfff;
@@ -632,9 +487,9 @@ export class Hart {
           pcLo = st[0];
           pcHi = st[1];
           if (st[2] !== 1) continue;
-          cause = this.faultCause;
-          tval = this.faultLo;
-          tvalHi = this.faultHi;
+          cause = mmu.faultCause;
+          tval = mmu.faultLo;
+          tvalHi = mmu.faultHi;
           break;
         }
       }
@@ -644,8 +499,8 @@ export class Hart {
         const r = this.decodeAt(codeBase | slot, pcLo, pcHi);
         if (r > 0) {
           cause = r;
-          tval = this.faultLo;
-          tvalHi = this.faultHi;
+          tval = mmu.faultLo;
+          tvalHi = mmu.faultHi;
           break;
         }
         w = res.lo;
@@ -764,8 +619,8 @@ export class Hart {
             if (f !== 0) {
               n--;
               cause = f;
-              tval = this.faultLo;
-              tvalHi = this.faultHi;
+              tval = mmu.faultLo;
+              tvalHi = mmu.faultHi;
               break loop;
             }
             let vlo = res.lo, vhi = res.hi;
@@ -791,8 +646,8 @@ export class Hart {
             if (f !== 0) {
               n--;
               cause = f;
-              tval = this.faultLo;
-              tvalHi = this.faultHi;
+              tval = mmu.faultLo;
+              tvalHi = mmu.faultHi;
               break loop;
             }
             let vlo = res.lo, vhi = res.hi;
@@ -818,8 +673,8 @@ export class Hart {
             if (f !== 0) {
               n--;
               cause = f;
-              tval = this.faultLo;
-              tvalHi = this.faultHi;
+              tval = mmu.faultLo;
+              tvalHi = mmu.faultHi;
               break loop;
             }
             const vlo = res.lo;
@@ -843,8 +698,8 @@ export class Hart {
             if (f !== 0) {
               n--;
               cause = f;
-              tval = this.faultLo;
-              tvalHi = this.faultHi;
+              tval = mmu.faultLo;
+              tvalHi = mmu.faultHi;
               break loop;
             }
             const vlo = res.lo, vhi = res.hi;
@@ -869,8 +724,8 @@ export class Hart {
             if (f !== 0) {
               n--;
               cause = f;
-              tval = this.faultLo;
-              tvalHi = this.faultHi;
+              tval = mmu.faultLo;
+              tvalHi = mmu.faultHi;
               break loop;
             }
             const vlo = res.lo, vhi = res.hi;
@@ -895,8 +750,8 @@ export class Hart {
             if (f !== 0) {
               n--;
               cause = f;
-              tval = this.faultLo;
-              tvalHi = this.faultHi;
+              tval = mmu.faultLo;
+              tvalHi = mmu.faultHi;
               break loop;
             }
             const vlo = res.lo, vhi = res.hi;
@@ -921,8 +776,8 @@ export class Hart {
             if (f !== 0) {
               n--;
               cause = f;
-              tval = this.faultLo;
-              tvalHi = this.faultHi;
+              tval = mmu.faultLo;
+              tvalHi = mmu.faultHi;
               break loop;
             }
             const vlo = res.lo, vhi = res.hi;
@@ -946,8 +801,8 @@ export class Hart {
             if (f !== 0) {
               n--;
               cause = f;
-              tval = this.faultLo;
-              tvalHi = this.faultHi;
+              tval = mmu.faultLo;
+              tvalHi = mmu.faultHi;
               break loop;
             }
           }
@@ -967,8 +822,8 @@ export class Hart {
             if (f !== 0) {
               n--;
               cause = f;
-              tval = this.faultLo;
-              tvalHi = this.faultHi;
+              tval = mmu.faultLo;
+              tvalHi = mmu.faultHi;
               break loop;
             }
           }
@@ -988,8 +843,8 @@ export class Hart {
             if (f !== 0) {
               n--;
               cause = f;
-              tval = this.faultLo;
-              tvalHi = this.faultHi;
+              tval = mmu.faultLo;
+              tvalHi = mmu.faultHi;
               break loop;
             }
           }
@@ -1010,8 +865,8 @@ export class Hart {
             if (f !== 0) {
               n--;
               cause = f;
-              tval = this.faultLo;
-              tvalHi = this.faultHi;
+              tval = mmu.faultLo;
+              tvalHi = mmu.faultHi;
               break loop;
             }
           }
@@ -1247,8 +1102,8 @@ export class Hart {
           if (f !== 0) {
             n--;
             cause = f;
-            tval = this.faultLo;
-            tvalHi = this.faultHi;
+            tval = mmu.faultLo;
+            tvalHi = mmu.faultHi;
             break loop;
           }
           break;

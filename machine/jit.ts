@@ -8,7 +8,7 @@
 //   st[0], st[1]  the pc to continue at (lo, hi): the next instruction, or the
 //                 faulting one
 //   st[2]         0 = ran normally; 1 = that instruction faulted (the detail is in
-//                 the hart: faultCause / faultLo / faultHi); 2 = stopped early after
+//                 the hart's MMU: faultCause / faultLo / faultHi); 2 = stopped early after
 //                 a write to a page holding decoded code (the block may be stale)
 // A block whose last instruction branches back to its own start loops inside the
 // function while `room` allows.
@@ -16,9 +16,7 @@
 // pc is an argument.
 
 import * as D from "./decode.ts";
-
-/** Index mask of the hart's software TLBs (direct mapped, 4096 entries per kind). */
-export const TLB_MASK = 4095;
+import { TLB_MASK } from "./mmu.ts";
 
 /** Longest block, in instructions. */
 export const MAX_BLOCK = 64;

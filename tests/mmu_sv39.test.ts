@@ -1,5 +1,6 @@
 // Sv39 translation: permissions, superpages, A/D bits, malformed PTEs, faults,
-// TLB flushing, access faults outside RAM, and timer interrupt delivery.
+// TLB flushing, switching satp between page tables, access faults outside RAM, and
+// timer interrupt delivery.
 import assert from "./deps.ts";
 import * as E from "./encode.ts";
 import { PageTables } from "./bench_hart.ts";
@@ -8,6 +9,7 @@ import { KERNBASE } from "../machine/ram.ts";
 import {
   CODE_PA,
   load,
+  machine,
   modeTest,
   pc,
   reg,
@@ -388,5 +390,121 @@ modeTest("illegal instructions under Sv39 report the bits, sepc is the VA", () =
     assert.equal(stval(hart), BigInt(inst >>> 0));
     assert.equal(scause(hart), 2n);
     assert.equal(hart.instret, 2);
+  }
+});
+
+/**
+ * Two page tables, each with its own code at VA 0 (sets x5 to its number, then
+ * loads from x1 and stores x3 at x1 + 8) and its own data page at VA 0x5000.
+ */
+function twoSpaces() {
+  const m = reset();
+  const spaces = [1, 2].map((k) => {
+    const pt = new PageTables(m.ram, PT_AREA + (k - 1) * 0x10_0000);
+    const code = pt.alloc(), data = pt.alloc();
+    load(m.ram, code, [E.addi(5, 0, k), E.ld(2, 1, 0), E.sd(3, 1, 8), E.ecall()]);
+    m.ram.write32(data, 100 * k);
+    pt.map(0, code, R | X | U);
+    pt.map(0x5000, data, R | W | U);
+    return { pt, data };
+  });
+  return { ...m, spaces };
+}
+
+/** Switch satp to pt and run its code from VA 0 with x1 = the address, x3 = the value to store. */
+function runIn(pt: PageTables, x1: bigint, x3: bigint): number {
+  const { hart } = machine();
+  const [lo, hi] = pt.satp();
+  hart.writeCsr(CSR_SATP, lo, hi);
+  setPc(hart, 0n);
+  setReg(hart, 1, x1);
+  setReg(hart, 3, x3);
+  setReg(hart, 2, 0n);
+  return hart.run(10);
+}
+
+modeTest("satp switches back and forth: each page table translates its own pages", () => {
+  const { ram, hart, spaces: [a, b] } = twoSpaces();
+  const onlyA = a.pt.alloc();
+  ram.write32(onlyA, 7);
+  a.pt.map(0x6000, onlyA, R | U);
+  for (let round = 1; round <= 4; round++) {
+    for (const [k, s] of [[1, a], [2, b]] as const) {
+      assert.equal(runIn(s.pt, 0x5000n, BigInt(10 * round + k)), 8, `round ${round} space ${k}`);
+      assert.equal(reg(hart, 5), BigInt(k), "fetched from this space's code page");
+      assert.equal(reg(hart, 2), BigInt(100 * k), "loaded from this space's data page");
+      assert.equal(ram.read32(s.data + 8), 10 * round + k, "stored to this space's data page");
+    }
+    // A page mapped only in the first table: readable there, a fault in the second.
+    assert.equal(runIn(a.pt, 0x6000n, 0n), 15, "the store to a read-only page faults");
+    assert.equal(reg(hart, 2), 7n);
+    assert.equal(runIn(b.pt, 0x6000n, 0n), 13);
+    assert.equal(stval(hart), 0x6000n);
+  }
+});
+
+modeTest("satp switches: nothing stale after sfenceVma, even for a table not running", () => {
+  const { ram, hart, spaces: [a, b] } = twoSpaces();
+  assert.equal(runIn(a.pt, 0x5000n, 1n), 8);
+  assert.equal(runIn(b.pt, 0x5000n, 2n), 8);
+  // While b runs, the kernel remaps a's data page to a new page and flushes.
+  const moved = a.pt.alloc();
+  ram.write32(moved, 300);
+  const pte = ptePa(a.pt, 0x5000);
+  ram.write64(pte, (moved / 4096) * 1024 + (V | R | W | U));
+  hart.sfenceVma();
+  assert.equal(runIn(a.pt, 0x5000n, 3n), 8);
+  assert.equal(reg(hart, 2), 300n);
+  assert.equal(ram.read32(moved + 8), 3);
+  assert.equal(ram.read32(a.data + 8), 1, "the old page is not written");
+  assert.equal(runIn(b.pt, 0x5000n, 4n), 8);
+  assert.equal(reg(hart, 2), 200n);
+  // Made read-only while b runs: a's store faults after the flush.
+  ram.write64(pte, (moved / 4096) * 1024 + (V | R | U));
+  hart.sfenceVma();
+  assert.equal(runIn(a.pt, 0x5000n, 5n), 15);
+  assert.equal(stval(hart), 0x5008n);
+  assert.equal(reg(hart, 2), 300n, "the load before the store still works");
+  // Unmapped while b runs: a's load faults after the flush.
+  assert.equal(runIn(b.pt, 0x5000n, 6n), 8);
+  ram.write64(pte, 0);
+  hart.sfenceVma();
+  assert.equal(runIn(a.pt, 0x5000n, 7n), 13);
+  assert.equal(stval(hart), 0x5000n);
+});
+
+modeTest("satp switches: a root page reused for a new table after sfenceVma", () => {
+  const { ram, hart, spaces: [a, b] } = twoSpaces();
+  assert.equal(runIn(a.pt, 0x5000n, 1n), 8);
+  assert.equal(runIn(b.pt, 0x5000n, 2n), 8);
+  // The kernel frees a's table (flushing) and builds a new one in the same root page:
+  // the same satp value now means a different address space.
+  hart.sfenceVma();
+  ram.fill(a.pt.root, 4096, 0);
+  const code = a.pt.alloc(), data = a.pt.alloc();
+  load(ram, code, [E.addi(5, 0, 9), E.ld(2, 1, 0), E.sd(3, 1, 8), E.ecall()]);
+  ram.write32(data, 900);
+  a.pt.map(0, code, R | X | U);
+  a.pt.map(0x5000, data, R | W | U);
+  assert.equal(runIn(a.pt, 0x5000n, 3n), 8);
+  assert.equal(reg(hart, 5), 9n);
+  assert.equal(reg(hart, 2), 900n);
+  assert.equal(ram.read32(data + 8), 3);
+  assert.equal(ram.read32(a.data + 8), 1, "the old data page is not written");
+});
+
+modeTest("upper-half addresses in different 2 MiB regions use their own level-0 tables", () => {
+  const { ram, hart, pt } = vmSetup([E.ld(2, 1, 0), E.ecall()]);
+  const p1 = pt.alloc(), p2 = pt.alloc();
+  ram.write32(p1, 11);
+  ram.write32(p2, 22);
+  // map() takes the VA below 2^39; the hart sees it sign-extended from bit 38.
+  pt.map(2 ** 38 + 0x1000, p1, R | U);
+  pt.map(2 ** 38 + 0x20_1000, p2, R | U);
+  for (const [va, want] of [[0xffffffc000001000n, 11n], [0xffffffc000201000n, 22n]]) {
+    setPc(hart, 0n);
+    setReg(hart, 1, va);
+    assert.equal(hart.run(10), 8, va.toString(16));
+    assert.equal(reg(hart, 2), want, va.toString(16));
   }
 });

@@ -1,0 +1,275 @@
+// The Sv39 MMU: turns a user virtual address into an offset in RAM, or a fault.
+//
+// Sv39 in brief. A virtual address has 39 significant bits; bits 63..39 must all
+// equal bit 38, or the address is invalid. Bits 11..0 are the offset in a 4 KiB
+// page and bits 38..12 are the virtual page number, split into three 9-bit
+// indexes VPN[2], VPN[1], VPN[0]. satp holds the mode (8 = Sv39, 0 = bare: no
+// translation) and the physical page number (PPN) of the root page table. A page
+// table is one 4 KiB page of 512 eight-byte PTEs. The walk starts at the root, uses
+// VPN[2] to pick a PTE, and follows it to the next table (VPN[1]), and then to the
+// last one (VPN[0]). A PTE is:
+//   bit 0 V valid, 1 R read, 2 W write, 3 X execute, 4 U user, 6 A accessed,
+//   7 D dirty, 53..10 the PPN it points at, 63..54 reserved (must be 0).
+// A valid PTE with none of R, W, X points at the next table; one with R or X is a
+// leaf. A leaf found early maps a superpage (2 MiB at level 1, 1 GiB at level 2),
+// whose PPN must then be aligned to that size. User mode may use a leaf only if U
+// is set, and then only to fetch from X, load from R (or from X when sstatus.MXR is
+// set), and store to W. Like QEMU, the MMU sets A on every use and D on a store,
+// writing the PTE back to RAM. Failures raise a page fault (12 fetch, 13 load,
+// 15 store), or an access fault (1, 5, 7) when a table or the page lies outside
+// RAM; the faulting virtual address is kept for stval.
+//
+// The TLB. Walking three levels on every access would be slow, so translations are
+// cached in three software TLBs, one per access kind (fetch, load, store), so that
+// a hit needs no permission check. Each is direct mapped: 65536 entries indexed by
+// the low 16 bits of the VPN, with the whole VPN as the tag (-1 = empty) and the
+// RAM offset of the physical page as the payload. 65536 pages are 256 MiB of
+// address space, twice RAM, so even a program that sweeps all the memory it can get
+// (usertests' mem) keeps its pages cached; with 4096 entries (16 MiB) that test
+// spent most of its time walking. Only addresses below 2^38 are cached, so the tag
+// fits an int32. For speed the hart reads tlbTag / tlbBase itself (its interpreter
+// loop and its compiled blocks compare one tag per load or store); only a miss
+// calls into this file (translate, then walk).
+//
+// Only successful translations are cached, so a new mapping is seen at once, but a
+// removed or narrowed mapping is not: the kernel must call sfenceVma (flush) after
+// changing or removing a PTE, as on real hardware. Writing a different satp also
+// flushes, since one page table's translations mean nothing under another. A log
+// of the entries filled since the last flush makes a flush cost what was used, not
+// 3 x 65536 entries. A one-entry walk cache remembers the last level-0 table
+// reached, keyed by the 2 MiB region of the address, so consecutive misses nearby
+// read one PTE, not three.
+
+import { KERNBASE, PAGE_SIZE, PHYSTOP, Ram } from "./ram.ts";
+
+/** Access kinds: which TLB, permission and fault cause apply. */
+export const ACC_FETCH = 0, ACC_LOAD = 1, ACC_STORE = 2;
+
+export const CAUSE_FETCH_ACCESS = 1,
+  CAUSE_LOAD_ACCESS = 5,
+  CAUSE_STORE_ACCESS = 7,
+  CAUSE_FETCH_PAGE_FAULT = 12,
+  CAUSE_LOAD_PAGE_FAULT = 13,
+  CAUSE_STORE_PAGE_FAULT = 15;
+const PAGE_FAULT = [CAUSE_FETCH_PAGE_FAULT, CAUSE_LOAD_PAGE_FAULT, CAUSE_STORE_PAGE_FAULT];
+const ACCESS_FAULT = [CAUSE_FETCH_ACCESS, CAUSE_LOAD_ACCESS, CAUSE_STORE_ACCESS];
+
+/** Index mask of each TLB (direct mapped, 65536 entries: see above). */
+export const TLB_MASK = 65535;
+const TLB_SIZE = TLB_MASK + 1;
+
+const PTE_V = 1, PTE_R = 2, PTE_W = 4, PTE_X = 8, PTE_U = 16, PTE_A = 64, PTE_D = 128;
+const TWO32 = 4294967296;
+
+export class Mmu {
+  /** Per access kind: the VPN cached in each entry, or -1. Read directly by the hart. */
+  readonly tlbTag: Int32Array[] = [
+    new Int32Array(TLB_SIZE).fill(-1),
+    new Int32Array(TLB_SIZE).fill(-1),
+    new Int32Array(TLB_SIZE).fill(-1),
+  ];
+  /** Per access kind: the RAM offset of the physical page of each entry. */
+  readonly tlbBase: Int32Array[] = [
+    new Int32Array(TLB_SIZE),
+    new Int32Array(TLB_SIZE),
+    new Int32Array(TLB_SIZE),
+  ];
+
+  /** Why the last translation failed: the cause and the virtual address (lo, hi). */
+  faultCause = 0;
+  faultLo = 0;
+  faultHi = 0;
+
+  private readonly ram: Ram;
+  private readonly view: DataView;
+  /** satp as last written, whether it asks for translation, and its root table's address. */
+  private satpLo = 0;
+  private satpHi = 0;
+  private paging = false;
+  private root = 0;
+  /** sstatus.MXR: loads may read execute-only pages. */
+  private mxr = false;
+
+  /** Entries filled since the last flush, as (kind << 16 | index), and how many. */
+  private readonly used = new Int32Array(TLB_SIZE);
+  private filled = 0;
+  /** Walk cache: the 2 MiB region (VA >> 21) of the last level-0 table reached, or -1. */
+  private walkRegion = -1;
+  private walkTable = 0;
+
+  /** The leaf PTE found by findLeaf: its two halves, RAM offset and level. */
+  private leafLo = 0;
+  private leafHi = 0;
+  private leafOff = 0;
+  private leafLevel = 0;
+
+  constructor(ram: Ram) {
+    this.ram = ram;
+    this.view = ram.view;
+  }
+
+  // ---------------------------------------------------------------- control
+
+  /** satp was written: use the new page table, dropping translations of the old one. */
+  setSatp(lo: number, hi: number): void {
+    if (lo === this.satpLo && hi === this.satpHi) return;
+    this.satpLo = lo;
+    this.satpHi = hi;
+    this.paging = (hi >>> 28) !== 0;
+    this.root = ((hi & 0xfff) * TWO32 + (lo >>> 0)) * PAGE_SIZE;
+    this.flush();
+  }
+
+  /** sstatus.MXR was written: cached load permissions may change, so flush if it did. */
+  setMxr(on: boolean): void {
+    if (on === this.mxr) return;
+    this.mxr = on;
+    this.flush();
+  }
+
+  /** sfence.vma: forget every cached translation (after the kernel edits page tables). */
+  flush(): void {
+    // Usually few entries were filled since the last flush: clear just those.
+    const n = this.filled;
+    if (n <= TLB_SIZE) {
+      const used = this.used;
+      for (let i = 0; i < n; i++) {
+        const e = used[i];
+        this.tlbTag[e >>> 16][e & 0xffff] = -1;
+      }
+    } else {
+      for (let k = 0; k < 3; k++) this.tlbTag[k].fill(-1);
+    }
+    this.filled = 0;
+    this.walkRegion = -1;
+  }
+
+  // ---------------------------------------------------------------- translation
+
+  /** RAM offset of the byte at VA (lo, hi) for an access kind, or -1 (see faultCause). */
+  translate(lo: number, hi: number, acc: number): number {
+    if ((hi >>> 6) === 0) {
+      const tag = (hi << 20) | (lo >>> 12);
+      if (this.tlbTag[acc][tag & TLB_MASK] === tag) {
+        return this.tlbBase[acc][tag & TLB_MASK] | (lo & 0xfff);
+      }
+    }
+    const p = this.walk(lo, hi, acc);
+    return p < 0 ? -1 : p | (lo & 0xfff);
+  }
+
+  /** TLB miss: RAM offset of the page holding VA (lo, hi), cached on success, or -1. */
+  walk(lo: number, hi: number, acc: number): number {
+    const pageOff = this.paging ? this.sv39(lo, hi, acc) : this.bare(lo, hi, acc);
+    if (pageOff >= 0) this.remember(lo, hi, acc, pageOff);
+    return pageOff;
+  }
+
+  /** Bare mode: the VA is the physical address, which must lie in RAM. */
+  private bare(lo: number, hi: number, acc: number): number {
+    const pa = (hi >>> 0) * TWO32 + (lo >>> 0);
+    if (hi !== 0 || pa < KERNBASE || pa >= PHYSTOP) return this.fault(ACCESS_FAULT[acc], lo, hi);
+    return (pa - KERNBASE) & ~0xfff;
+  }
+
+  /** Sv39: walk the tables, check the leaf, set A/D; RAM offset of the page or -1. */
+  private sv39(lo: number, hi: number, acc: number): number {
+    if (((hi << 25) >> 25) !== hi) return this.fault(PAGE_FAULT[acc], lo, hi); // not canonical
+    if (this.findLeaf(lo, hi, acc) < 0) return -1;
+    if (!this.permits(this.leafLo, acc)) return this.fault(PAGE_FAULT[acc], lo, hi);
+    const ppn = this.leafPpn(lo);
+    if (ppn < 0) return this.fault(PAGE_FAULT[acc], lo, hi);
+    this.markUsed(acc);
+    const pa = ppn * PAGE_SIZE;
+    if (pa < KERNBASE || pa >= PHYSTOP) return this.fault(ACCESS_FAULT[acc], lo, hi);
+    return pa - KERNBASE;
+  }
+
+  /** Walk from the root (or the walk cache) to the leaf PTE for VA; 0, or -1 on a fault. */
+  private findLeaf(lo: number, hi: number, acc: number): number {
+    const vpn0 = (lo >>> 12) & 0x1ff, vpn1 = (lo >>> 21) & 0x1ff;
+    const vpn2 = ((hi & 0x7f) << 2) | (lo >>> 30);
+    const region = (hi >>> 6) === 0 ? (hi << 11) | (lo >>> 21) : -1;
+    let table = this.root;
+    let level = 2;
+    if (region >= 0 && region === this.walkRegion) {
+      table = this.walkTable;
+      level = 0;
+    }
+    for (;;) {
+      const pteAddr = table + (level === 2 ? vpn2 : level === 1 ? vpn1 : vpn0) * 8;
+      if (pteAddr < KERNBASE || pteAddr + 8 > PHYSTOP) {
+        return this.fault(ACCESS_FAULT[acc], lo, hi);
+      }
+      const off = pteAddr - KERNBASE;
+      const pteLo = this.view.getInt32(off, true);
+      const pteHi = this.view.getInt32(off + 4, true);
+      const writeOnly = (pteLo & PTE_R) === 0 && (pteLo & PTE_W) !== 0;
+      if ((pteLo & PTE_V) === 0 || writeOnly || (pteHi >>> 22) !== 0) {
+        return this.fault(PAGE_FAULT[acc], lo, hi);
+      }
+      if ((pteLo & (PTE_R | PTE_X)) !== 0) {
+        this.leafLo = pteLo;
+        this.leafHi = pteHi;
+        this.leafOff = off;
+        this.leafLevel = level;
+        return 0;
+      }
+      if (level === 0) return this.fault(PAGE_FAULT[acc], lo, hi); // pointer at level 0
+      level--;
+      table = ((pteHi & 0x3fffff) * 4194304 + (pteLo >>> 10)) * PAGE_SIZE;
+      if (level === 0 && region >= 0) {
+        this.walkRegion = region;
+        this.walkTable = table;
+      }
+    }
+  }
+
+  /** May U-mode make an access of this kind through a leaf with these PTE bits? */
+  private permits(pteLo: number, acc: number): boolean {
+    if ((pteLo & PTE_U) === 0) return false;
+    if (acc === ACC_FETCH) return (pteLo & PTE_X) !== 0;
+    if (acc === ACC_LOAD) return (pteLo & PTE_R) !== 0 || (this.mxr && (pteLo & PTE_X) !== 0);
+    return (pteLo & PTE_W) !== 0;
+  }
+
+  /** Physical page number for VA under the leaf (superpages add VPN bits), or -1 if misaligned. */
+  private leafPpn(lo: number): number {
+    const ppn = (this.leafHi & 0x3fffff) * 4194304 + (this.leafLo >>> 10);
+    const vpn0 = (lo >>> 12) & 0x1ff, vpn1 = (lo >>> 21) & 0x1ff;
+    if (this.leafLevel === 0) return ppn;
+    if (this.leafLevel === 1) return ppn % 512 !== 0 ? -1 : ppn + vpn0;
+    return ppn % 262144 !== 0 ? -1 : ppn + vpn1 * 512 + vpn0;
+  }
+
+  /** Set A (and D for a store) in the leaf PTE in RAM, as QEMU does. */
+  private markUsed(acc: number): void {
+    const want = acc === ACC_STORE ? PTE_A | PTE_D : PTE_A;
+    if ((this.leafLo & want) === want) return;
+    this.view.setInt32(this.leafOff, this.leafLo | want, true);
+    const page = this.leafOff >>> 12;
+    if (this.ram.codePage[page]) this.ram.onCodeWrite(page); // decoded code lives there
+  }
+
+  /** Cache a translation (VAs below 2^38 only, so the tag fits an int32). */
+  private remember(lo: number, hi: number, acc: number, pageOff: number): void {
+    if ((hi >>> 6) !== 0) return;
+    const tag = (hi << 20) | (lo >>> 12);
+    const i = tag & TLB_MASK;
+    const tags = this.tlbTag[acc];
+    if (tags[i] === -1) {
+      if (this.filled < TLB_SIZE) this.used[this.filled] = (acc << 16) | i;
+      this.filled++;
+    }
+    tags[i] = tag;
+    this.tlbBase[acc][i] = pageOff;
+  }
+
+  /** Record a fault (cause, VA) for the hart to report; returns -1. */
+  fault(cause: number, lo: number, hi: number): number {
+    this.faultCause = cause;
+    this.faultLo = lo;
+    this.faultHi = hi;
+    return -1;
+  }
+}
