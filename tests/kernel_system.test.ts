@@ -86,3 +86,11 @@ Deno.test("vmprint shows pid 1's page table with consistent pte and pa", () => {
   assertMatch(r.output, /^ \.\. \.\.511: pte/m);
   assertMatch(r.output, /^ \.\. \.\. \.\.510: pte/m);
 });
+
+Deno.test("kill, exit statuses, reparenting and preemption (usertests' process tests)", () => {
+  for (const t of ["killstatus", "exitwait", "reparent", "twochildren", "preempt", "forktest"]) {
+    const r = runProgram(["usertests", t]);
+    assertMatch(r.output, new RegExp(`test ${t}: (kill\\.\\.\\. wait\\.\\.\\. )?OK`), t);
+    assertEquals(r.status, 0, t);
+  }
+});
