@@ -15,6 +15,7 @@ import {
   stdinKind,
   StdinPump,
   writeErr,
+  writeOut,
 } from "../machine/host.ts";
 
 /** Instructions per call to kernel.run(). */
@@ -113,8 +114,16 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
       sink(b);
     };
   }
+  let lastByte = 10; // the last byte the console printed
+  const consoleSink = dev.sink;
+  dev.sink = (b) => {
+    if (b.length > 0) lastByte = b[b.length - 1];
+    consoleSink(b);
+  };
   const finish = (code: number): SessionResult => {
     out.flush();
+    // Leave the host's prompt on a line of its own (after xv6's "$ ", say).
+    if (lastByte !== 10 && Deno.stdout.isTerminal()) writeOut("\n");
     restoreTerminal();
     return { code, stats: kernel.stats(), seconds: (performance.now() - t0) / 1000 };
   };
