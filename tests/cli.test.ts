@@ -212,3 +212,13 @@ Deno.test("grade scores 100/100 and exits 0", async () => {
   assertEquals(lines(r.stdout).at(-2), "Score: 100/100");
   assertEquals(r.code, 0);
 });
+
+Deno.test("grade --eager loses exactly the two lazy items and exits 1", async () => {
+  const r = await xv6lazy(["grade", "--eager"]);
+  const out = lines(r.stdout);
+  assert(out.includes("  lazy: map: FAIL "), r.stdout);
+  assert(out.includes("  lazy: unmap: FAIL "), r.stdout);
+  assert(out.includes("  usertests: all tests: OK "), r.stdout);
+  assertEquals(out.at(-2), "Score: 50/100");
+  assertEquals(r.code, 1);
+});
