@@ -22,11 +22,6 @@ export function kinit(r: Ram): void {
   kstats.freed = 0;
 }
 
-/** The RAM the allocator manages (for the rest of the kernel). */
-export function kram(): Ram {
-  return ram;
-}
-
 /** Return a page to the free list, filling it with junk to catch dangling uses. */
 export function kfree(pa: number): void {
   if (pa % PGSIZE !== 0 || pa < KERNEL_END || pa >= PHYSTOP) {

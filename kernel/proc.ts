@@ -97,6 +97,11 @@ export function myproc(): Proc {
   return current;
 }
 
+/** The current process, or null when the kernel is not serving one. */
+export function curproc(): Proc | null {
+  return current;
+}
+
 /** Set the current process (scheduler and tests only). */
 export function setproc(p: Proc | null): void {
   current = p;

@@ -8,13 +8,11 @@ import { kalloc, kfree, kzalloc, TRAMPOLINE_PA } from "./kalloc.ts";
 import { cpu, sfence_vma } from "./cpu.ts";
 import { MAXVA, PGROUNDDOWN, PGROUNDUP, PGSIZE, TRAMPOLINE } from "./param.ts";
 import { PA2PTE, PTE2PA, PTE_FLAGS, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X, PX } from "./riscv.ts";
-import { myproc, type Proc } from "./proc.ts";
+import { curproc, type Proc } from "./proc.ts";
 
 /** Lazy allocation on (the lab) or off (--eager: sbrk allocates at once); trace gets one line per lazy fault. */
 export const vmconfig = { lazy: true, trace: null as ((line: string) => void) | null };
 export const vmstats = { lazyFaults: 0 };
-
-let current: Proc | null = null;
 
 /** Read the PTE stored at physical address a. */
 function readpte(a: number): number {
@@ -196,11 +194,6 @@ export function maptrampoline(pagetable: number): number {
   return mappages(pagetable, TRAMPOLINE, PGSIZE, TRAMPOLINE_PA, PTE_R | PTE_X);
 }
 
-/** The process whose memory the user-copy routines may fault in (the caller's). */
-export function setvmproc(p: Proc | null): void {
-  current = p;
-}
-
 /**
  * Lazy allocation: give process p a zeroed page at va if va is below p.sz and
  * nothing is mapped there. Returns the page's physical address, or 0 if va is not
@@ -234,18 +227,9 @@ function userpage(pagetable: number, va: number, write: boolean): number {
       return PTE2PA(pte);
     }
   }
-  const p = current ?? safeproc();
+  const p = curproc();
   if (p === null || p.pagetable !== pagetable) return 0;
   return lazyalloc(p, va);
-}
-
-/** myproc() or null when the kernel is not serving a process. */
-function safeproc(): Proc | null {
-  try {
-    return myproc();
-  } catch {
-    return null;
-  }
 }
 
 /** Copy src to user virtual address dstva in pagetable; 0 on success, -1 on a bad address. */

@@ -9,7 +9,7 @@ import type { Hart } from "../machine/hart.ts";
 import { cpuinit } from "../kernel/cpu.ts";
 import { kinit } from "../kernel/kalloc.ts";
 import { allocproc, type KGen, type Proc, procinit, setproc } from "../kernel/proc.ts";
-import { copyin, copyout, setvmproc } from "../kernel/vm.ts";
+import { copyin, copyout } from "../kernel/vm.ts";
 import { tfreg, tfset } from "../kernel/trapframe.ts";
 import { binit } from "../kernel/bio.ts";
 import { fsinit, iput, itable, namei } from "../kernel/fs.ts";
@@ -55,7 +55,6 @@ function boot(): void {
 function run(r: Proc): void {
   cur = r;
   setproc(r);
-  setvmproc(r);
 }
 
 let cur: Proc;
@@ -383,5 +382,4 @@ Deno.test("fs state: nothing referenced after the tests' processes drop their cw
   }
   assert.equal(itable.filter((ip) => ip.ref > 0).length, 0);
   setproc(null);
-  setvmproc(null);
 });
