@@ -192,7 +192,7 @@ interface StatsTotal {
 function addStats(total: StatsTotal | null, s: KernelStats, seconds: number): StatsTotal {
   if (!total) return { stats: { ...s }, seconds };
   const t = total.stats;
-  for (const k of Object.keys(t) as (keyof KernelStats)[]) t[k] += s[k];
+  for (const k of Object.keys(t) as (keyof KernelStats)[]) t[k] = (t[k] ?? 0) + (s[k] ?? 0);
   total.seconds += seconds;
   return total;
 }

@@ -40,15 +40,23 @@ export interface KernelStats {
   freePages: number;
   faultKills: number; // processes killed by a fatal fault
   syscalls: number;
+  /** Full-system mode: instructions retired in U, S and M mode. */
+  userInstructions?: number;
+  supervisorInstructions?: number;
+  machineInstructions?: number;
 }
 
-export interface Kernel {
+/** A booted system as sessions and the grader drive it: the built-in kernel or a board. */
+export interface System {
   /** Run up to budget instructions (plus the kernel work they cause). */
   run(budget: number): RunState;
   /** init's exit status once halted (run mode); -1 after a kernel panic. */
   readonly exitStatus: number;
   /** Counters for --stats. */
   stats(): KernelStats;
+}
+
+export interface Kernel extends System {
   /** The disk, so the CLI can save a --fs image back. */
   readonly disk: Disk;
 }
