@@ -116,9 +116,10 @@ export class GdbStub {
     return this.conn !== null;
   }
 
-  /** End the run (for SIGTERM and the like): run() resolves with reason "closed". */
+  /** End the run now (SIGTERM and the like): sockets close, run() resolves with "closed". */
   close(): void {
     this.finish({ reason: "closed", code: 0 });
+    this.shutdown();
   }
 
   /** Accept gdb connections, one at a time, as QEMU does. */
