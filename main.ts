@@ -10,6 +10,7 @@ import type { KernelStats } from "./kernel/main.ts";
 import { fsFiles, programImages } from "./userland/images.ts";
 import { type CapturedRun, captureRun } from "./userland/grade_run.ts";
 import { grade } from "./userland/grade.ts";
+import { qemuMain } from "./userland/qemu_cli.ts";
 
 export const VERSION = "0.1.0";
 
@@ -19,6 +20,7 @@ Usage:
   xv6lazy [FLAGS]                    boot to the xv6 shell
   xv6lazy [FLAGS] PROGRAM [ARGS...]  run one program and exit with its status
   xv6lazy [FLAGS] grade              grade the lab the way \`make grade\` does
+  xv6lazy qemu [QEMU OPTIONS]        stand in for qemu-system-riscv64 (see qemu -help)
 
 Shell: with a terminal, keys go to xv6's console (backspace, ^U erases the line,
 ^D ends input, ^P lists processes with their size and resident pages); quit
@@ -254,6 +256,7 @@ async function gradeCommand(flags: Flags, image: Uint8Array): Promise<number> {
 
 /** Run xv6lazy with a command line; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
+  if (args[0] === "qemu") return await qemuMain(args.slice(1), VERSION);
   const { flags, rest } = parseCommandLine(args);
   if (flags.help) {
     writeOut(HELP);
