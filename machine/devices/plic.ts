@@ -220,10 +220,12 @@ export class Plic implements MmioDevice, IrqSink {
     }
   }
 
+  /** Bit id of a source bitmap. */
   private getBit(a: Uint32Array, id: number): boolean {
     return ((a[id >>> 5] >>> (id & 31)) & 1) !== 0;
   }
 
+  /** Set or clear bit id of a source bitmap. */
   private setBit(a: Uint32Array, id: number, on: boolean): void {
     if (on) a[id >>> 5] |= 1 << (id & 31);
     else a[id >>> 5] &= ~(1 << (id & 31));

@@ -34,8 +34,9 @@
 // A driver that breaks the rules (an index out of range, a descriptor loop, a
 // zero-length buffer, rings outside RAM, a chain without header or status) gets
 // what QEMU gives a modern driver: the device stops, sets DEVICE_NEEDS_RESET (0x40)
-// in Status and raises a configuration-change interrupt (InterruptStatus bit 1);
-// writing 0 to Status resets it. Unlike QEMU, which reads and writes nothing for a
+// in Status and, once DRIVER_OK is set, gives a configuration-change interrupt
+// (InterruptStatus 3, ConfigGeneration + 1); writing 0 to Status resets it.
+// (QEMU stops a legacy device silently; here it says so in both layouts.) Unlike QEMU, which reads and writes nothing for a
 // buffer outside RAM, such a request completes with IOERR, so that a kernel bug
 // shows up as an error rather than as silently lost data.
 
@@ -170,6 +171,7 @@ export class VirtioBlk implements MmioDevice {
   private featHi = 0;
   private pageShift = 0; // legacy GuestPageSize, as a shift
   private wce = 1; // write cache on, as QEMU's default cache=writeback
+  private generation = 0; // ConfigGeneration: counts configuration-change notices
 
   // Queue 0, the only queue.
   private queueSel = 0;
@@ -246,7 +248,7 @@ export class VirtioBlk implements MmioDevice {
       case SHM_LEN_HIGH:
         return 0xffff_ffff; // no shared memory regions
       case CONFIG_GENERATION:
-        return 0;
+        return this.legacy ? 0 : this.generation;
       default:
         return 0; // write-only registers and holes
     }
@@ -428,17 +430,17 @@ export class VirtioBlk implements MmioDevice {
     if (this.broken) return;
     if (this.legacy ? this.descPa === 0 : !this.ready) return;
     if (this.legacy) this.layLegacyRings();
-    if (!this.ringsInRam()) return this.fail(false);
+    if (!this.ringsInRam()) return this.fail();
     const availIdx = this.read16(this.availPa + 2);
-    if (((availIdx - this.lastAvail) & 0xffff) > this.num) return this.fail(false);
+    if (((availIdx - this.lastAvail) & 0xffff) > this.num) return this.fail();
     let served = false;
     while (this.lastAvail !== availIdx) {
       const head = this.read16(this.availPa + 4 + 2 * (this.lastAvail % this.num));
       this.lastAvail = (this.lastAvail + 1) & 0xffff;
       if (this.has(RING_F_EVENT_IDX)) this.write16(this.usedPa + 4 + 8 * this.num, this.lastAvail);
-      if (head >= this.num || !this.walk(head)) return this.fail(served);
+      if (head >= this.num || !this.walk(head)) return this.fail();
       const len = this.serve();
-      if (len < 0) return this.fail(served);
+      if (len < 0) return this.fail();
       this.pushUsed(head, len);
       served = true;
     }
@@ -464,10 +466,12 @@ export class VirtioBlk implements MmioDevice {
   }
 
   /** The driver broke the rules: stop, ask for a reset and say so with a config interrupt. */
-  private fail(served: boolean): void {
+  private fail(): void {
     this.broken = true;
     this.status |= STATUS_NEEDS_RESET;
-    this.isr |= served ? 3 : 2;
+    if (!(this.status & STATUS_DRIVER_OK)) return;
+    this.isr |= 3; // QEMU's configuration-change notice sets both bits
+    this.generation = (this.generation + 1) >>> 0;
     this.updateIrq();
   }
 
@@ -656,6 +660,7 @@ export class VirtioBlk implements MmioDevice {
     return !valid || ((this.usedIdx - usedEvent - 1) & 0xffff) < ((this.usedIdx - old) & 0xffff);
   }
 
+  /** Guest RAM accessors (little-endian; callers have checked the range). */
   private read16(pa: number): number {
     return this.ram.view.getUint16(pa - KERNBASE, true);
   }
