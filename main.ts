@@ -91,8 +91,9 @@ Examples:
 
 Exit codes: the program's status in run mode; 0 for the shell; for grade 0 at
 full marks, else 1; ${EXIT_USAGE} for bad usage; ${EXIT_PANIC} when the xv6 kernel panicked; ${EXIT_IOERR} when
-stdout cannot be written; ${EXIT_STOPPED} when xv6lazy stopped a system that could not
-finish (--timeout, or no process can make progress); ${EXIT_INTERNAL} for an internal error.
+stdout cannot be written (${EXIT_BROKEN_PIPE}, quietly, when its reader has gone); ${EXIT_STOPPED} when
+xv6lazy stopped a system that could not finish (--timeout, or no process can
+make progress); ${EXIT_INTERNAL} for an internal error.
 `;
 
 interface Flags {

@@ -51,6 +51,9 @@ class Rand {
   }
 }
 
+/** Whether a kernel panic is expected (a corrupt disk), so not worth a line of its own. */
+let quietPanics = false;
+
 /** Run a booted system until it halts or reaches the caps; then free what is left and count. */
 function finish(kernel: Kernel, maxInstructions: number, maxTicks: number): Outcome {
   for (;;) {
@@ -64,7 +67,7 @@ function finish(kernel: Kernel, maxInstructions: number, maxTicks: number): Outc
   const syscalls = kernel.stats().syscalls;
   if (kernel.panic !== null) {
     const bug = kernel.panic.includes("bug in xv6lazy");
-    if (bug) console.log(`  bug: ${kernel.panic}`);
+    if (bug || !quietPanics) console.log(`  ${bug ? "bug" : "kernel panic"}: ${kernel.panic}`);
     return { ending: bug ? "bug" : "panic", status: -1, syscalls, lostPages: 0 };
   }
   // Free every process still in the table: whatever stays allocated was lost.
@@ -212,6 +215,7 @@ function corruptImage(r: Rand, flips: number): Uint8Array {
 function corruptImages(n: number, seed: number): Tally {
   const t = new Tally();
   const r = new Rand(seed);
+  quietPanics = true;
   for (let i = 0; i < n; i++) {
     const img = corruptImage(r, 1 + r.below(4));
     if (checkImage(img) !== null) {

@@ -155,12 +155,14 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
   // xv6lazy ends a system that cannot finish: say why on stderr, in one line.
   const stop = (why: string): SessionResult => {
     out.flushOrThrow();
-    if (lastByte !== 10) writeOut("\n");
-    lastByte = 10;
+    if (lastByte !== 10 && Deno.stdout.isTerminal()) {
+      writeOut("\n"); // the message starts a line of its own on the terminal
+      lastByte = 10;
+    }
     writeErr(`xv6lazy: stopped: ${why}\n`);
     return finish(EXIT_STOPPED);
   };
-  const what = opts.initArgs ? opts.initArgs[0] : opts.typed !== undefined ? "the command" : "";
+  const what = opts.initArgs ? opts.initArgs[0] : `'${opts.typed}'`;
   const timeout = opts.timeoutSeconds ?? 0;
   let deadlockNoted = false;
 
@@ -178,7 +180,6 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
       out.flushOrThrow();
       if (state === "halted") {
         if (kernel.panic === null) return finish(exitCode(kernel.exitStatus));
-        out.flushOrThrow();
         writeErr(`xv6lazy: the xv6 kernel panicked (${kernel.panic})\n`);
         return finish(EXIT_PANIC);
       }
