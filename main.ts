@@ -9,6 +9,7 @@ import { checkImage, mkfs } from "./kernel/mkfs.ts";
 import { fsFiles, programImages } from "./userland/images.ts";
 import { type CapturedRun, captureRun } from "./userland/grade_run.ts";
 import { grade, pointsOf, selectedRuns } from "./userland/grade.ts";
+import { qemuMain } from "./userland/qemu_cli.ts";
 import { firstLine, UsageError } from "./cli/usage_error.ts";
 import { readImageFile } from "./cli/image_file.ts";
 import { ownFlagAfterProgram, runArgs, typedCommand } from "./cli/run_args.ts";
@@ -36,6 +37,7 @@ Usage:
   xv6lazy [FLAGS] PROGRAM [ARGS...]  run one program and exit with its status
   xv6lazy [FLAGS] grade [PART...]    grade the lab the way \`make grade\` does
   xv6lazy --list                     list the programs on the disk
+  xv6lazy qemu [QEMU OPTIONS]        stand in for qemu-system-riscv64 (see qemu -help)
 
 Shell: with a terminal, keys go to xv6's console (backspace, ^U erases the line,
 ^D ends input, ^P lists processes with their size and resident pages); quit
@@ -334,6 +336,7 @@ function listPrograms(flags: Flags, image: Uint8Array): number {
 
 /** Run xv6lazy with a command line; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
+  if (args[0] === "qemu") return await qemuMain(args.slice(1), VERSION);
   const { flags, rest, explicit } = parseCommandLine(args);
   if (flags.help) {
     writeOut(HELP);

@@ -22,7 +22,7 @@ export function addStats(
 ): StatsTotal {
   if (!total) return { stats: { ...s }, seconds, runSeconds };
   const t = total.stats;
-  for (const k of Object.keys(t) as (keyof KernelStats)[]) t[k] += s[k];
+  for (const k of Object.keys(t) as (keyof KernelStats)[]) t[k] = (t[k] ?? 0) + (s[k] ?? 0);
   total.seconds += seconds;
   total.runSeconds += runSeconds;
   return total;

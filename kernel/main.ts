@@ -42,19 +42,29 @@ export interface KernelStats {
   freePages: number;
   faultKills: number; // processes killed by a fatal fault
   syscalls: number;
+  /** Full-system mode: instructions retired in U, S and M mode. */
+  userInstructions?: number;
+  supervisorInstructions?: number;
+  machineInstructions?: number;
 }
 
-export interface Kernel {
+/** A booted system as sessions and the grader drive it: the built-in kernel or a board. */
+export interface System {
   /** Run up to budget instructions (plus the kernel work they cause). */
   run(budget: number): RunState;
   /** init's exit status once halted (run mode); -1 after a kernel panic. */
   readonly exitStatus: number;
-  /** The panic message once the kernel has panicked (at boot or later), else null. */
-  readonly panic: string | null;
-  /** Whether some process waits in a console read, so typed input would be taken. */
-  consoleWaiting(): boolean;
+  /** The panic message once the kernel has panicked (at boot or later), else null; absent: unknown. */
+  readonly panic?: string | null;
+  /** Whether typed input would be taken now (a process waits in a console read); absent: assume so. */
+  consoleWaiting?(): boolean;
   /** Counters for --stats. */
   stats(): KernelStats;
+}
+
+export interface Kernel extends System {
+  readonly panic: string | null;
+  consoleWaiting(): boolean;
   /** The disk, so the CLI can save a --fs image back. */
   readonly disk: Disk;
 }

@@ -31,6 +31,11 @@ export class ConsoleDevice {
     return this.head < this.input.length;
   }
 
+  /** How many input bytes are queued. */
+  pending(): number {
+    return this.input.length - this.head;
+  }
+
   /** Take the next input byte, or -1 if none is queued. */
   getc(): number {
     if (this.head >= this.input.length) return -1;

@@ -82,6 +82,11 @@ export const OP_EBREAK = 66;
 export const OP_CSR = 67;
 /** Illegal instruction; the immediate holds the raw instruction bits. */
 export const OP_ILLEGAL = 68;
+/** Privileged instructions (legal only in some modes); the immediate holds the raw bits. */
+export const OP_MRET = 69;
+export const OP_SRET = 70;
+export const OP_WFI = 71;
+export const OP_SFENCE_VMA = 72;
 
 // Operation by funct3 (0 = no such instruction).
 const BRANCH_OPS = [OP_BEQ, OP_BNE, 0, 0, OP_BLT, OP_BGE, OP_BLTU, OP_BGEU];
@@ -229,7 +234,12 @@ export function decode32(inst: number): number {
           decodedImm = 0;
           return pack(OP_EBREAK, 0, 0, 0, 4);
         }
-        break; // sret, mret, wfi, sfence.vma: never legal in U-mode
+        decodedImm = inst;
+        if (inst === 0x30200073) return pack(OP_MRET, 0, 0, 0, 4);
+        if (inst === 0x10200073) return pack(OP_SRET, 0, 0, 0, 4);
+        if (inst === 0x10500073) return pack(OP_WFI, 0, 0, 0, 4);
+        if ((inst >>> 25) === 0x09 && rd === 0) return pack(OP_SFENCE_VMA, 0, 0, 0, 4);
+        break;
       }
       if (f3 === 4) break;
       decodedImm = inst;

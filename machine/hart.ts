@@ -1,11 +1,20 @@
-// One RV64IMAC hart running in U-mode. The kernel (host code) is the supervisor:
-// run() executes user instructions until a trap, records the trap in the S-mode
-// CSRs and returns its cause. Address translation is the MMU's job (mmu.ts); this
-// file holds the fetch / decode / execute loop, the CSRs and trap entry.
+// One RV64IMAC hart with M, S and U modes. It serves both ways of booting:
+//
+//  - built-in (hostTraps): the TypeScript kernel is the supervisor. The hart runs
+//    U-mode code only, and run() returns at every trap with its cause recorded in
+//    the S-mode CSRs, as if it had trapped into a kernel; the host kernel handles it
+//    and resumes the hart at sepc.
+//  - full system: a real kernel runs on the hart in M and S mode. Traps and
+//    interrupts go to the guest's own mtvec / stvec (per medeleg / mideleg), and
+//    run() returns only when its budget is used, the hart waits in WFI, or a
+//    debugger stops it. The board (board.ts) supplies time and devices.
+//
+// Address translation is the MMU's job (mmu.ts) and the CSRs and their rules live in
+// csr.ts; this file holds the fetch / decode / execute loop and trap entry.
 //
 // Speed comes from:
 //  - decoded instructions cached per physical page (decode.ts), dropped when the
-//    page is written (by the kernel through Ram, or by a user store),
+//    page is written (by the kernel through Ram, by a store, or by a device's DMA),
 //  - the MMU's software TLBs, whose arrays the loop below reads directly, so a
 //    load or store that hits costs one compare (mmu.ts is called only on a miss),
 //  - the current fetch page, so sequential instructions skip translation,
@@ -13,13 +22,61 @@
 //    instruction has been interpreted `jitThreshold` times.
 // Registers are (lo, hi) int32 pairs; nothing is allocated per instruction.
 // RAM offsets (pa - KERNBASE) are what the caches hand around.
+//
+// Time and counting. `instret` counts retired instructions; `cycles` counts steps,
+// which are retired instructions plus traps taken (a trap whose handler address
+// faults again still moves time, so no guest can stop the clock). The board sets
+// `timeBase` so that the time the hart sees is timeBase + cycles.
 
-import { Ram, RAM_PAGES } from "./ram.ts";
+import { PAGE_SIZE, Ram } from "./ram.ts";
 import * as D from "./decode.ts";
 import { decode16, decode32 } from "./decode.ts";
 import { div64, divu64, mul64, mulh64, mulhsu64, mulhu64, res } from "./arith.ts";
 import { type BlockEnv, type BlockFn, compileBlock } from "./jit.ts";
-import { ACC_FETCH, ACC_LOAD, ACC_STORE, Mmu, TLB_MASK } from "./mmu.ts";
+import {
+  ACC_FETCH,
+  ACC_LOAD,
+  ACC_STORE,
+  CAUSE_FETCH_ACCESS,
+  CAUSE_LOAD_ACCESS as CAUSE_LOAD_ACCESS_FAULT,
+  CAUSE_STORE_ACCESS as CAUSE_STORE_ACCESS_FAULT,
+  MMIO,
+  Mmu,
+  TLB_MASK,
+} from "./mmu.ts";
+import {
+  CSR_ILLEGAL,
+  CSR_MCAUSE,
+  CSR_MCOUNTEREN,
+  CSR_MEDELEG,
+  CSR_MEPC,
+  CSR_MIDELEG,
+  CSR_MTVAL,
+  CSR_MTVEC,
+  CSR_SATP,
+  CSR_SCAUSE,
+  CSR_SCOUNTEREN,
+  CSR_SEPC,
+  CSR_STVAL,
+  CSR_STVEC,
+  Csrs,
+  MS_MIE,
+  MS_MPIE,
+  MS_MPP,
+  MS_MPRV,
+  MS_MXR,
+  MS_SIE,
+  MS_SPIE,
+  MS_SPP,
+  MS_SUM,
+  MS_TSR,
+  MS_TVM,
+  MS_TW,
+  PRV_M,
+  PRV_S,
+  PRV_U,
+} from "./csr.ts";
+import type { Bus } from "./bus.ts";
 
 // The MMU raises the access and page faults (causes 1, 5, 7, 12, 13, 15).
 export {
@@ -30,6 +87,20 @@ export {
   CAUSE_STORE_ACCESS,
   CAUSE_STORE_PAGE_FAULT,
 } from "./mmu.ts";
+export {
+  CSR_SATP,
+  CSR_SCAUSE,
+  CSR_SEPC,
+  CSR_SIE,
+  CSR_SIP,
+  CSR_SSCRATCH,
+  CSR_SSTATUS,
+  CSR_STVAL,
+  CSR_STVEC,
+  PRV_M,
+  PRV_S,
+  PRV_U,
+} from "./csr.ts";
 
 export const CAUSE_MISALIGNED_FETCH = 0,
   CAUSE_ILLEGAL = 2,
@@ -37,26 +108,27 @@ export const CAUSE_MISALIGNED_FETCH = 0,
   CAUSE_MISALIGNED_LOAD = 4,
   CAUSE_MISALIGNED_STORE = 6,
   CAUSE_ECALL_U = 8;
-/** Returned by run() for the supervisor timer interrupt. */
+/** Returned by run() in built-in mode for the supervisor timer interrupt. */
 export const IRQ_TIMER = 0x80000005;
-export const CSR_SSTATUS = 0x100,
-  CSR_SIE = 0x104,
-  CSR_STVEC = 0x105,
-  CSR_SSCRATCH = 0x140,
-  CSR_SEPC = 0x141,
-  CSR_SCAUSE = 0x142,
-  CSR_STVAL = 0x143,
-  CSR_SIP = 0x144,
-  CSR_SATP = 0x180;
+/** run() results in full-system mode: the budget is used up; the hart waits in WFI; a debugger stop. */
+export const RUN_BUDGET = -1, RUN_WFI = -3, RUN_STOP = -4;
 
-const CSR_CYCLE = 0xc00, CSR_TIME = 0xc01, CSR_INSTRET = 0xc02;
-const SSTATUS_SIE = 1 << 1, SSTATUS_SPIE = 1 << 5, SSTATUS_SPP = 1 << 8, SSTATUS_MXR = 1 << 19;
+/** execute() results: the limit was reached; an exception (cause in trapCause); an event. */
+const EXIT_LIMIT = 0, EXIT_EXCEPTION = 1, EXIT_EVENT = 2;
 
-const TWO32 = 4294967296;
 /** Physical pages whose decoded instructions can be held at once (16 MiB of cache). */
 const POOL_PAGES = 1024;
 /** hits[] value meaning "no block can start here". */
 const NO_BLOCK = 255;
+
+export interface HartOptions {
+  /** This hart's number (mhartid). */
+  hartid?: number;
+  /** Built-in mode: U-mode only, every trap returns to the host (default true). */
+  hostTraps?: boolean;
+  /** Devices outside RAM (full system). */
+  bus?: Bus;
+}
 
 export class Hart {
   /** 66 slots: x0..x31 as (lo, hi) pairs, then a scratch pair that x0 writes go to. */
@@ -65,32 +137,48 @@ export class Hart {
   readonly x: Int32Array;
   pcLo = 0;
   pcHi = 0;
+  /** Instructions retired, and steps taken (instructions plus traps). */
   instret = 0;
+  cycles = 0;
+  /** Instructions retired in each mode (index = PRV_U, PRV_S, PRV_M), up to the last mode change. */
+  readonly modeInstret = new Float64Array(4);
+  private modeMark = 0;
+  /** Time seen by the hart = timeBase + cycles (full system; set by the board). */
+  timeBase = 0;
+  /** Built-in mode: the instret at which run() reports IRQ_TIMER. */
   timecmp = Infinity;
+  /** Full system: the hart executed WFI and waits for an interrupt. */
+  waiting = false;
+  /** Built-in mode: traps return to the host instead of the guest's vectors. */
+  readonly hostTraps: boolean;
+
+  /** The CSR file and privilege mode. */
+  readonly csrs: Csrs;
 
   private readonly ram: Ram;
   private readonly view: DataView;
   private readonly bytes: Uint8Array;
-  private readonly csrLo = new Int32Array(4096);
-  private readonly csrHi = new Int32Array(4096);
 
   /** Sv39 translation; also holds the detail (cause, VA) of the last fault. */
   readonly mmu: Mmu;
+  private readonly bus: Bus | null;
 
   /**
    * Decoded instructions: a pool of page-sized areas, [word, imm] per halfword slot
    * (word 0 = not decoded yet). poolOf maps a RAM page to its area index, or -1.
    */
   private readonly dec = new Int32Array(POOL_PAGES * 4096);
-  private readonly poolOf = new Int32Array(RAM_PAGES).fill(-1);
+  private readonly poolOf: Int32Array;
   private readonly pagesInPool = new Int32Array(POOL_PAGES);
   private poolUsed = 0;
-  /** Compiled blocks by halfword slot of the pool, their lengths, and execution counts. */
+  /** Compiled blocks by halfword slot of the pool, their lengths, TLB set, and execution counts. */
   private readonly blocks: (BlockFn | undefined)[] = new Array(POOL_PAGES * 2048);
   private readonly blockLen = new Uint8Array(POOL_PAGES * 2048);
+  private readonly blockSet = new Uint8Array(POOL_PAGES * 2048);
   private readonly hits = new Uint8Array(POOL_PAGES * 2048);
   private readonly st = new Int32Array(3);
-  private readonly env: BlockEnv;
+  /** One block environment per TLB set (U, S, M): compiled code reads that set's TLBs. */
+  private readonly envs: BlockEnv[] = [];
   /** Counts invalidations of decoded code (lets compiled blocks notice them). */
   codeWrites = 0;
   /**
@@ -99,57 +187,106 @@ export class Hart {
    */
   jitThreshold = 64;
 
+  /** This hart's bit in ram.codePage. */
+  private readonly codeBit: number;
+
   // LR/SC reservation (RAM offset), -1 when none.
   private reservation = -1;
 
-  constructor(ram: Ram) {
+  /** The last exception: cause and tval (lo, hi), pc at the faulting instruction. */
+  private trapCause = 0;
+  private trapTvalLo = 0;
+  private trapTvalHi = 0;
+  /** Set by the CSR file: translation changed (leave the loop to refetch) / interrupts may be ready. */
+  private translationDirty = false;
+  private irqDirty = false;
+  /** The step count at the instruction being executed (for time reads mid-run). */
+  private cycleNow = 0;
+  /** run() should return RUN_STOP as soon as it can. */
+  private stopRequested = false;
+
+  constructor(ram: Ram, opts: HartOptions = {}) {
     this.ram = ram;
     this.view = ram.view;
     this.bytes = ram.bytes;
+    this.hostTraps = opts.hostTraps ?? true;
+    this.bus = opts.bus ?? null;
     this.mmu = new Mmu(ram);
-    this.regs = new Int32Array(66);
+    this.mmu.bus = this.bus;
+    this.poolOf = new Int32Array(ram.size / PAGE_SIZE).fill(-1);
+    this.codeBit = 1 << ((opts.hartid ?? 0) & 7);
+    this.regs = ram.allocInt32(66);
     this.x = this.regs.subarray(0, 64);
-    ram.onCodeWrite = (page: number) => this.invalidateCode(page);
-    this.env = {
-      x: this.regs,
-      view: this.view,
-      rtag: this.mmu.tlbTag[ACC_LOAD],
-      rbase: this.mmu.tlbBase[ACC_LOAD],
-      wtag: this.mmu.tlbTag[ACC_STORE],
-      wbase: this.mmu.tlbBase[ACC_STORE],
-      codePage: ram.codePage,
-      st: this.st,
-      hart: this,
-      res,
-      helpers: { shl, shr, sra, mul64, mulh64, mulhsu64, mulhu64, div64, divu64 },
-      cache: new Map(),
-      cacheChars: 0,
-    };
+    this.csrs = new Csrs(opts.hartid ?? 0, {
+      now: () => this.timeBase + this.cycleNow,
+      instret: () => this.instret + (this.cycleNow - this.cycles),
+      cycles: () => this.cycleNow,
+      translationChanged: (satp) => this.translationChanged(satp),
+      interruptsChanged: () => {
+        this.irqDirty = true;
+      },
+    }, ram.allocInt32(8192));
+    if (this.hostTraps) {
+      // The built-in kernel runs user code only, and lets it read the counters.
+      this.csrs.priv = PRV_U;
+      this.csrs.hostWrite(CSR_MCOUNTEREN, 7, 0);
+      this.csrs.hostWrite(CSR_SCOUNTEREN, 7, 0);
+    }
+    this.mmu.setPrivilege(this.csrs.priv, this.csrs.dataPriv());
+    ram.listenForCodeWrites((page) => this.dropCode(page));
+    for (let set = 0; set < 3; set++) {
+      this.envs.push({
+        x: this.regs,
+        view: this.view,
+        rtag: this.mmu.tlbTag[set * 3 + ACC_LOAD],
+        rbase: this.mmu.tlbBase[set * 3 + ACC_LOAD],
+        wtag: this.mmu.tlbTag[set * 3 + ACC_STORE],
+        wbase: this.mmu.tlbBase[set * 3 + ACC_STORE],
+        codePage: ram.codePage,
+        st: this.st,
+        hart: this,
+        res,
+        helpers: { shl, shr, sra, mul64, mulh64, mulhsu64, mulhu64, div64, divu64 },
+        cache: new Map(),
+        cacheChars: 0,
+      });
+    }
   }
 
   // ---------------------------------------------------------------- CSRs
 
-  /** Low 32 bits of CSR n (cycle, time and instret all read the retired-instruction count). */
+  /** The current privilege mode. */
+  get priv(): number {
+    return this.csrs.priv;
+  }
+
+  /** Low 32 bits of CSR n, read as the host (the built-in kernel, a debugger) sees it. */
   readCsrLo(n: number): number {
-    if (n === CSR_CYCLE || n === CSR_TIME || n === CSR_INSTRET) return this.instret | 0;
-    return this.csrLo[n & 0xfff];
+    this.cycleNow = this.cycles;
+    return this.csrs.hostRead(n) ? this.csrs.lo : 0;
   }
 
   /** High 32 bits of CSR n. */
   readCsrHi(n: number): number {
-    if (n === CSR_CYCLE || n === CSR_TIME || n === CSR_INSTRET) {
-      return Math.floor(this.instret / TWO32) | 0;
-    }
-    return this.csrHi[n & 0xfff];
+    this.cycleNow = this.cycles;
+    return this.csrs.hostRead(n) ? this.csrs.hi : 0;
   }
 
-  /** Write CSR n (kernel side); satp and sstatus.MXR are passed on to the MMU. */
+  /** Write CSR n from the host (the built-in kernel, a debugger, a test). */
   writeCsr(n: number, lo: number, hi: number): void {
-    n &= 0xfff;
-    this.csrLo[n] = lo | 0;
-    this.csrHi[n] = hi | 0;
-    if (n === CSR_SATP) this.mmu.setSatp(lo | 0, hi | 0);
-    if (n === CSR_SSTATUS) this.mmu.setMxr((lo & SSTATUS_MXR) !== 0);
+    this.cycleNow = this.cycles;
+    this.csrs.hostWrite(n & 0xfff, lo | 0, hi | 0);
+  }
+
+  /** The mode, satp, MPRV, SUM or MXR changed: tell the MMU. */
+  private translationChanged(satp: boolean): void {
+    const c = this.csrs;
+    if (satp) this.mmu.setSatp(c.getLo(CSR_SATP), c.getHi(CSR_SATP));
+    const s = c.mstatus;
+    this.mmu.setMxr((s & MS_MXR) !== 0);
+    this.mmu.setSum((s & MS_SUM) !== 0);
+    this.mmu.setPrivilege(c.priv, c.dataPriv());
+    this.translationDirty = true;
   }
 
   /** sfence.vma: flush every cached translation (the kernel changed a page table). */
@@ -157,27 +294,83 @@ export class Hart {
     this.mmu.flush();
   }
 
-  /** A RAM page holding decoded code was written: drop its decoded and compiled code. */
+  /** Full system: a device line or the time changed; the next run() re-checks interrupts. */
+  poke(): void {
+    this.irqDirty = true;
+  }
+
+  /** The time this hart sees at its last retired step. */
+  now(): number {
+    return this.timeBase + this.cycles;
+  }
+
+  /** The time at the instruction being executed (for device reads of mtime mid-run). */
+  timeNow(): number {
+    return this.timeBase + this.cycleNow;
+  }
+
+  /** Make run() return RUN_STOP at the next instruction boundary it checks (poweroff, debugger). */
+  requestStop(): void {
+    this.stopRequested = true;
+    this.irqDirty = true;
+  }
+
+  /** Full system: is an interrupt ready to wake this hart from WFI? */
+  wakeable(): boolean {
+    return this.csrs.wakeable(this.now());
+  }
+
+  /** Full system: the next time a timer makes an interrupt pending for this hart. */
+  nextTimerEvent(): number {
+    return this.csrs.nextTimerEvent(this.now());
+  }
+
+  /** A store hit a RAM page holding decoded code: every hart drops its copy. */
   private invalidateCode(page: number): void {
+    this.ram.onCodeWrite(page);
+  }
+
+  /** This hart's decoded and compiled code from a RAM page is stale: forget it. */
+  private dropCode(page: number): void {
     const pi = this.poolOf[page];
     if (pi >= 0) {
       this.dec.fill(0, pi * 4096, pi * 4096 + 4096);
       this.blocks.fill(undefined, pi * 2048, pi * 2048 + 2048);
       this.hits.fill(0, pi * 2048, pi * 2048 + 2048);
     }
-    this.ram.codePage[page] = 0;
     this.codeWrites++;
   }
 
   // ---------------------------------------------------------------- memory slow paths
 
+  /** A device load at the MMU's mmioPa into res; 0 or an access-fault cause. */
+  private mmioLoad(lo: number, hi: number, size: number): number {
+    if (this.bus === null || !this.bus.read(this.mmu.mmioPa, size)) {
+      return this.mmu.fault(CAUSE_LOAD_ACCESS_FAULT, lo, hi), CAUSE_LOAD_ACCESS_FAULT;
+    }
+    res.lo = this.bus.lo;
+    res.hi = this.bus.hi;
+    return 0;
+  }
+
+  /** A device store at the MMU's mmioPa; 0 or an access-fault cause. Interrupts may follow. */
+  private mmioStore(lo: number, hi: number, size: number, vlo: number, vhi: number): number {
+    if (this.bus === null || !this.bus.write(this.mmu.mmioPa, size, vlo, vhi)) {
+      return this.mmu.fault(CAUSE_STORE_ACCESS_FAULT, lo, hi), CAUSE_STORE_ACCESS_FAULT;
+    }
+    this.irqDirty = true;
+    return 0;
+  }
+
   /**
-   * General load (any alignment, may cross a page). Writes the zero-extended value
-   * into res.lo/res.hi. Returns 0 or a fault cause (the VA is in mmu.faultLo/Hi).
+   * General load (any alignment, may cross a page, may reach a device). Writes the
+   * zero-extended value into res.lo/res.hi. Returns 0 or a fault cause (the VA is in
+   * mmu.faultLo/Hi).
    */
   private loadSlow(lo: number, hi: number, size: number): number {
     const inPage = 4096 - (lo & 0xfff);
     const p0 = this.mmu.translate(lo, hi, ACC_LOAD);
+    if (p0 === MMIO) return this.mmioLoad(lo, hi, size);
     if (p0 < 0) return this.mmu.faultCause;
     if (size <= inPage) {
       const v = this.view;
@@ -191,6 +384,9 @@ export class Hart {
     const nlo = (lo + inPage) | 0;
     const nhi = (hi + ((nlo >>> 0) < (lo >>> 0) ? 1 : 0)) | 0;
     const p1 = this.mmu.translate(nlo, nhi, ACC_LOAD);
+    if (p1 === MMIO) {
+      return this.mmu.fault(CAUSE_LOAD_ACCESS_FAULT, nlo, nhi), CAUSE_LOAD_ACCESS_FAULT;
+    }
     if (p1 < 0) return this.mmu.faultCause;
     let vlo = 0, vhi = 0;
     for (let i = size - 1; i >= 0; i--) {
@@ -203,10 +399,11 @@ export class Hart {
     return 0;
   }
 
-  /** General store (any alignment, may cross a page). Returns 0 or a fault cause. */
+  /** General store (any alignment, may cross a page, may reach a device). Returns 0 or a fault cause. */
   private storeSlow(lo: number, hi: number, size: number, vlo: number, vhi: number): number {
     const inPage = 4096 - (lo & 0xfff);
     const p0 = this.mmu.translate(lo, hi, ACC_STORE);
+    if (p0 === MMIO) return this.mmioStore(lo, hi, size, vlo, vhi);
     if (p0 < 0) return this.mmu.faultCause;
     if (size <= inPage) {
       const v = this.view;
@@ -221,6 +418,9 @@ export class Hart {
     const nlo = (lo + inPage) | 0;
     const nhi = (hi + ((nlo >>> 0) < (lo >>> 0) ? 1 : 0)) | 0;
     const p1 = this.mmu.translate(nlo, nhi, ACC_STORE);
+    if (p1 === MMIO) {
+      return this.mmu.fault(CAUSE_STORE_ACCESS_FAULT, nlo, nhi), CAUSE_STORE_ACCESS_FAULT;
+    }
     if (p1 < 0) return this.mmu.faultCause;
     for (let i = 0; i < size; i++) {
       const b = i >= 4 ? vhi >>> ((i - 4) * 8) : vlo >>> (i * 8);
@@ -246,6 +446,9 @@ export class Hart {
     }
     if (f5 === 2) {
       const p = this.mmu.translate(lo, hi, ACC_LOAD);
+      if (p === MMIO) {
+        return this.mmu.fault(CAUSE_LOAD_ACCESS_FAULT, lo, hi), CAUSE_LOAD_ACCESS_FAULT;
+      }
       if (p < 0) return this.mmu.faultCause;
       const vlo = this.view.getInt32(p, true);
       x[rd] = vlo;
@@ -254,6 +457,9 @@ export class Hart {
       return 0;
     }
     const p = this.mmu.translate(lo, hi, ACC_STORE);
+    if (p === MMIO) {
+      return this.mmu.fault(CAUSE_STORE_ACCESS_FAULT, lo, hi), CAUSE_STORE_ACCESS_FAULT;
+    }
     if (p < 0) return this.mmu.faultCause;
     const page = p >>> 12;
     if (f5 === 3) {
@@ -313,19 +519,162 @@ export class Hart {
     return 0;
   }
 
-  /** Execute a Zicsr instruction from U-mode. Returns 0 or CAUSE_ILLEGAL. */
-  private csr(inst: number, rd: number, instret: number): number {
+  /**
+   * Execute a Zicsr instruction (csrrw/s/c and their immediate forms). Returns 0 or
+   * CAUSE_ILLEGAL. csrrw(i) always writes; csrrs/csrrc(i) write unless the source is
+   * x0 / 0, and then may read a read-only CSR.
+   */
+  private csr(inst: number, rd: number): number {
     const x = this.regs;
     const f3 = (inst >>> 12) & 7;
-    const csr = inst >>> 20;
+    const n = inst >>> 20;
     const src = (inst >>> 15) & 31;
-    if (csr !== CSR_CYCLE && csr !== CSR_TIME && csr !== CSR_INSTRET) return CAUSE_ILLEGAL;
-    // csrrw/csrrwi always write; csrrs/csrrc(i) write unless the source is x0 / 0.
-    const writes = (f3 & 3) === 1 || src !== 0;
-    if (writes) return CAUSE_ILLEGAL;
-    x[rd] = instret | 0;
-    x[rd + 1] = Math.floor(instret / TWO32) | 0;
+    const c = this.csrs;
+    let slo: number, shi: number;
+    if (f3 >= 5) {
+      slo = src;
+      shi = 0;
+    } else {
+      slo = x[src * 2];
+      shi = x[src * 2 + 1];
+    }
+    const op = f3 & 3;
+    const writes = op === 1 || src !== 0;
+    if (op === 1 && rd === 64) {
+      // csrrw with rd = x0 does not read (no read side effects).
+      return c.write(n, slo, shi) === CSR_ILLEGAL ? CAUSE_ILLEGAL : 0;
+    }
+    if (c.read(n) === CSR_ILLEGAL) return CAUSE_ILLEGAL;
+    const olo = c.lo, ohi = c.hi;
+    if (writes) {
+      let nlo = slo, nhi = shi;
+      if (op === 2) {
+        nlo = olo | slo;
+        nhi = ohi | shi;
+      } else if (op === 3) {
+        nlo = olo & ~slo;
+        nhi = ohi & ~shi;
+      }
+      if (c.write(n, nlo, nhi) === CSR_ILLEGAL) return CAUSE_ILLEGAL;
+    }
+    x[rd] = olo;
+    x[rd + 1] = ohi;
     return 0;
+  }
+
+  /** Is a privileged instruction (its decoded op) allowed in the current mode? */
+  private systemAllowed(op: number): boolean {
+    const priv = this.csrs.priv;
+    const s = this.csrs.mstatus;
+    switch (op) {
+      case D.OP_MRET:
+        return priv === PRV_M;
+      case D.OP_SRET:
+        return priv === PRV_M || (priv === PRV_S && (s & MS_TSR) === 0);
+      case D.OP_WFI:
+        return priv === PRV_M || (priv === PRV_S && (s & MS_TW) === 0);
+      default: // sfence.vma
+        return priv === PRV_M || (priv === PRV_S && (s & MS_TVM) === 0);
+    }
+  }
+
+  /** The mode is about to change: book the instructions retired in the old one. */
+  private countMode(): void {
+    this.modeInstret[this.csrs.priv] += this.instret - this.modeMark;
+    this.modeMark = this.instret;
+  }
+
+  /** Instructions retired in mode `priv` so far. */
+  instretIn(priv: number): number {
+    const open = priv === this.csrs.priv ? this.instret - this.modeMark : 0;
+    return this.modeInstret[priv] + open;
+  }
+
+  /** mret / sret: return to the mode saved in MPP / SPP, at mepc / sepc. */
+  private xret(op: number): void {
+    const c = this.csrs;
+    this.countMode();
+    let s = c.mstatus;
+    if (op === D.OP_MRET) {
+      const mpp = (s >>> 11) & 3;
+      s = (s & MS_MPIE) !== 0 ? s | MS_MIE : s & ~MS_MIE;
+      s = (s | MS_MPIE) & ~MS_MPP;
+      if (mpp !== PRV_M) s &= ~MS_MPRV;
+      c.priv = mpp;
+      this.pcLo = c.getLo(CSR_MEPC);
+      this.pcHi = c.getHi(CSR_MEPC);
+    } else {
+      const spp = (s & MS_SPP) !== 0 ? PRV_S : PRV_U;
+      s = (s & MS_SPIE) !== 0 ? s | MS_SIE : s & ~MS_SIE;
+      s = (s | MS_SPIE) & ~MS_SPP;
+      s &= ~MS_MPRV;
+      c.priv = spp;
+      this.pcLo = c.getLo(CSR_SEPC);
+      this.pcHi = c.getHi(CSR_SEPC);
+    }
+    c.mstatus = s;
+    this.reservation = -1;
+    this.translationChanged(false);
+    this.irqDirty = true;
+  }
+
+  /**
+   * Full system: enter the trap handler for an exception or interrupt `cause`, taken
+   * at pc = (epcLo, epcHi), in S if delegated from U or S, else in M.
+   */
+  private trap(cause: number, irq: boolean, tvalLo: number, tvalHi: number): void {
+    const c = this.csrs;
+    this.countMode();
+    const from = c.priv;
+    const deleg = c.getLo(irq ? CSR_MIDELEG : CSR_MEDELEG);
+    const toS = from <= PRV_S && ((deleg >>> cause) & 1) !== 0;
+    const causeHi = irq ? -0x80000000 : 0;
+    let s = c.mstatus;
+    let vec: number, vecHi: number;
+    if (toS) {
+      c.set(CSR_SCAUSE, cause, causeHi);
+      c.set(CSR_SEPC, this.pcLo, this.pcHi);
+      c.set(CSR_STVAL, tvalLo, tvalHi);
+      s = (s & MS_SIE) !== 0 ? s | MS_SPIE : s & ~MS_SPIE;
+      s = from === PRV_S ? s | MS_SPP : s & ~MS_SPP;
+      s &= ~MS_SIE;
+      c.priv = PRV_S;
+      vec = c.getLo(CSR_STVEC);
+      vecHi = c.getHi(CSR_STVEC);
+    } else {
+      c.set(CSR_MCAUSE, cause, causeHi);
+      c.set(CSR_MEPC, this.pcLo, this.pcHi);
+      c.set(CSR_MTVAL, tvalLo, tvalHi);
+      s = (s & MS_MIE) !== 0 ? s | MS_MPIE : s & ~MS_MPIE;
+      s = (s & ~MS_MPP) | (from << 11);
+      s &= ~MS_MIE;
+      c.priv = PRV_M;
+      vec = c.getLo(CSR_MTVEC);
+      vecHi = c.getHi(CSR_MTVEC);
+    }
+    c.mstatus = s;
+    // Vectored mode (low bits 1) sends interrupts to base + 4 * cause.
+    const off = irq && (vec & 3) === 1 ? 4 * cause : 0;
+    const base = vec & ~3;
+    const lo = (base + off) | 0;
+    this.pcLo = lo;
+    this.pcHi = (vecHi + ((lo >>> 0) < (base >>> 0) ? 1 : 0)) | 0;
+    this.reservation = -1;
+    this.cycles++;
+    this.translationChanged(false);
+  }
+
+  /** Built-in mode: record a trap in the S-mode CSRs for the host kernel, as a U-mode trap. */
+  private hostTrap(cause: number, tvalLo: number, tvalHi: number): void {
+    const c = this.csrs;
+    const irq = cause === IRQ_TIMER;
+    c.set(CSR_SEPC, this.pcLo, this.pcHi);
+    c.set(CSR_SCAUSE, irq ? 5 : cause, irq ? -0x80000000 : 0);
+    c.set(CSR_STVAL, irq ? 0 : tvalLo, irq ? 0 : tvalHi);
+    let s = c.mstatus;
+    s = (s & MS_SIE) !== 0 ? s | MS_SPIE : s & ~MS_SPIE;
+    c.mstatus = s & ~(MS_SIE | MS_SPP);
+    this.reservation = -1;
   }
 
   // ---------------------------------------------------------------- fetch
@@ -339,7 +688,7 @@ export class Hart {
         // Full: forget every decoded page and start again.
         for (let i = 0; i < POOL_PAGES; i++) {
           this.poolOf[this.pagesInPool[i]] = -1;
-          this.ram.codePage[this.pagesInPool[i]] = 0;
+          this.ram.codePage[this.pagesInPool[i]] &= ~this.codeBit;
         }
         this.dec.fill(0);
         this.blocks.fill(undefined);
@@ -351,19 +700,20 @@ export class Hart {
       this.poolOf[page] = pi;
       this.pagesInPool[pi] = page;
     }
-    this.ram.codePage[page] = 1;
+    this.ram.codePage[page] |= this.codeBit;
     return pi * 4096;
   }
 
   /**
    * Compile a block starting at a slot of the decoded area `area` (RAM page offset
-   * `pageOff`). Instructions not yet decoded are decoded (and cached) on the way.
+   * `pageOff`) for TLB set `set`. Instructions not yet decoded are decoded (and
+   * cached) on the way.
    */
-  private compileAt(area: number, pageOff: number, slot: number): BlockFn | undefined {
+  private compileAt(area: number, pageOff: number, slot: number, set: number): BlockFn | undefined {
     const bi = (area + slot) >> 1;
     const dec = this.dec;
     // The block depends on this page's bytes: make sure writes to it are reported.
-    this.ram.codePage[pageOff >>> 12] = 1;
+    this.ram.codePage[pageOff >>> 12] |= this.codeBit;
     const fetch = (s: number, out: Int32Array): boolean => {
       let w = dec[area + s];
       let imm = dec[area + s + 1];
@@ -381,21 +731,22 @@ export class Hart {
       out[1] = imm;
       return true;
     };
-    const b = compileBlock(slot, fetch, this.env);
+    const b = compileBlock(slot, fetch, this.envs[set]);
     if (b === null) {
       this.hits[bi] = NO_BLOCK;
       return undefined;
     }
     this.blocks[bi] = b.fn;
     this.blockLen[bi] = b.len;
+    this.blockSet[bi] = set;
     return b.fn;
   }
 
   /**
    * Decode the instruction at pc whose first halfword is at RAM offset p (within a
    * page), fetching the second half from the next page if it crosses. Stores the
-   * packed word in res.lo and the immediate in res.hi. Returns 0 or a fault cause;
-   * `cache` tells whether the result may be stored in the decoded page.
+   * packed word in res.lo and the immediate in res.hi. Returns 0 (cacheable), -1
+   * (decoded, but must not be cached), or a fault cause.
    */
   private decodeAt(p: number, pcLo: number, pcHi: number): number {
     const half = this.bytes[p] | (this.bytes[p + 1] << 8);
@@ -412,6 +763,7 @@ export class Hart {
     const nlo = (pcLo + 2) | 0;
     const nhi = (pcHi + ((nlo >>> 0) < (pcLo >>> 0) ? 1 : 0)) | 0;
     const q = this.mmu.translate(nlo, nhi, ACC_FETCH);
+    if (q === MMIO) return this.mmu.fault(CAUSE_FETCH_ACCESS, nlo, nhi), CAUSE_FETCH_ACCESS;
     if (q < 0) return this.mmu.faultCause;
     const upper = this.bytes[q] | (this.bytes[q + 1] << 8);
     res.lo = decode32(half | (upper << 16));
@@ -422,45 +774,125 @@ export class Hart {
   // ---------------------------------------------------------------- run
 
   /**
-   * Execute U-mode instructions until a trap (returns its cause, or IRQ_TIMER) or
-   * until `budget` instructions have retired (returns -1).
+   * Run the hart. Built-in mode: execute U-mode instructions until a trap (returns
+   * its cause, or IRQ_TIMER at timecmp) or until `budget` instructions have retired
+   * (returns -1). Full system: run up to `budget` steps, taking traps and interrupts
+   * into the guest; returns RUN_BUDGET, or RUN_WFI when the hart waits for an interrupt.
    */
   run(budget: number): number {
+    return this.hostTraps ? this.runUser(budget) : this.runSystem(budget);
+  }
+
+  /** Built-in mode: run() for the host kernel. */
+  private runUser(budget: number): number {
+    const start = this.instret;
+    const toTimer = this.timecmp - start;
+    const stop = toTimer < budget ? toTimer : budget;
+    for (;;) {
+      const done = this.instret - start;
+      if (done >= stop) {
+        if (done < budget) {
+          this.hostTrap(IRQ_TIMER, 0, 0);
+          return IRQ_TIMER;
+        }
+        return -1;
+      }
+      this.cycles = this.instret; // no traps are taken here: steps are instructions
+      const r = this.execute(stop - done);
+      this.cycles = this.instret;
+      if (r === EXIT_EXCEPTION) {
+        this.hostTrap(this.trapCause, this.trapTvalLo, this.trapTvalHi);
+        return this.trapCause;
+      }
+    }
+  }
+
+  /** Full system: run() on a board, traps handled by the guest. */
+  private runSystem(budget: number): number {
+    const c = this.csrs;
+    const end = this.cycles + budget;
+    this.reservation = -1;
+    this.irqDirty = true;
+    for (;;) {
+      const now = this.timeBase + this.cycles;
+      this.cycleNow = this.cycles;
+      if (this.stopRequested) {
+        this.stopRequested = false;
+        return RUN_STOP;
+      }
+      if (this.waiting) {
+        if (!c.wakeable(now)) return RUN_WFI;
+        this.waiting = false;
+      }
+      if (this.irqDirty || now >= this.nextEvent) {
+        this.irqDirty = false;
+        this.cycleNow = this.cycles;
+        const irq = c.pendingInterrupt(now);
+        if (irq >= 0) this.trap(irq, true, 0, 0);
+        this.nextEvent = c.nextTimerEvent(this.timeBase + this.cycles);
+      }
+      const left = end - this.cycles;
+      if (left <= 0) return RUN_BUDGET;
+      const toEvent = this.nextEvent - (this.timeBase + this.cycles);
+      const startInstret = this.instret;
+      const r = this.execute(toEvent < left ? toEvent : left);
+      this.cycles += this.instret - startInstret;
+      if (r === EXIT_EXCEPTION) this.trap(this.trapCause, false, this.trapTvalLo, this.trapTvalHi);
+    }
+  }
+
+  /** Full system: the time of the next timer event (re-read at interrupt checks). */
+  private nextEvent = Infinity;
+
+  /**
+   * The interpreter: execute instructions at pc in the current mode until `limit`
+   * have retired (EXIT_LIMIT), one raises an exception (EXIT_EXCEPTION: pc stays at
+   * it, cause and tval in trapCause / trapTval), or one changes the mode, the
+   * translation or what interrupts are ready (EXIT_EVENT: pc is past it).
+   */
+  private execute(limit: number): number {
     const x = this.regs;
     const view = this.view;
     const codePage = this.ram.codePage;
     const mmu = this.mmu;
-    const rtag = mmu.tlbTag[ACC_LOAD], rbase = mmu.tlbBase[ACC_LOAD];
-    const wtag = mmu.tlbTag[ACC_STORE], wbase = mmu.tlbBase[ACC_STORE];
+    const set = mmu.dataSet;
+    const rtag = mmu.tlbTag[set * 3 + ACC_LOAD], rbase = mmu.tlbBase[set * 3 + ACC_LOAD];
+    const wtag = mmu.tlbTag[set * 3 + ACC_STORE], wbase = mmu.tlbBase[set * 3 + ACC_STORE];
+    const fetchSet = mmu.fetchSet;
     let pcLo = this.pcLo | 0, pcHi = this.pcHi | 0;
     const start = this.instret;
-    const toTimer = this.timecmp - start;
-    let stop = toTimer < budget ? toTimer : budget;
+    const startCycles = this.cycles;
+    const stop = limit;
     let n = 0;
     let cause = -1;
+    let event = false;
     let tval = 0, tvalHi = 0;
     // Current fetch page: virtual page (lo part with low 12 bits clear, hi), and its code.
     let fLo = 1, fHi = 0;
     const dec = this.dec;
-    const blocks = this.blocks, blockLen = this.blockLen, hits = this.hits, st = this.st;
-    const thr = this.jitThreshold >= 1 && this.jitThreshold < NO_BLOCK ? this.jitThreshold : 0;
+    const blocks = this.blocks, blockLen = this.blockLen, blockSet = this.blockSet;
+    const hits = this.hits, st = this.st;
+    // Compiled blocks read one TLB set for loads and stores: only use them when that is
+    // also the fetch set (not under MPRV).
+    const thr = this.jitThreshold >= 1 && this.jitThreshold < NO_BLOCK && set === fetchSet
+      ? this.jitThreshold
+      : 0;
     let area = 0; // index of the current page's decoded area in dec
     let codeBase = 0; // RAM offset of the current fetch page
+    this.translationDirty = false;
     if ((pcLo & 1) !== 0) {
       cause = CAUSE_MISALIGNED_FETCH;
       tval = pcLo;
       tvalHi = pcHi;
-      stop = 0;
+      n = stop;
     }
 
     loop: for (;;) {
-      if (n >= stop) {
-        if (cause === -1 && n < budget) cause = IRQ_TIMER;
-        break;
-      }
+      if (n >= stop) break;
       if ((pcLo & ~0xfff) !== fLo || pcHi !== fHi) {
         const p = mmu.translate(pcLo, pcHi, ACC_FETCH);
         if (p < 0) {
+          if (p === MMIO) mmu.fault(CAUSE_FETCH_ACCESS, pcLo, pcHi); // no code runs from devices
           cause = mmu.faultCause;
           tval = mmu.faultLo;
           tvalHi = mmu.faultHi;
@@ -475,22 +907,32 @@ export class Hart {
       if (thr !== 0) {
         const bi = (area + slot) >> 1;
         let blk = blocks[bi];
+        if (blk !== undefined && blockSet[bi] !== set) {
+          blk = this.compileAt(area, codeBase, slot, set);
+        }
         if (blk === undefined) {
           const h = hits[bi];
           if (h !== NO_BLOCK) {
-            if (h + 1 >= thr) blk = this.compileAt(area, codeBase, slot);
+            if (h + 1 >= thr) blk = this.compileAt(area, codeBase, slot, set);
             else hits[bi] = h + 1;
           }
         }
         if (blk !== undefined && n + blockLen[bi] <= stop) {
+          this.cycleNow = startCycles + n;
           n += blk(pcLo, pcHi, stop - n);
           pcLo = st[0];
           pcHi = st[1];
-          if (st[2] !== 1) continue;
-          cause = mmu.faultCause;
-          tval = mmu.faultLo;
-          tvalHi = mmu.faultHi;
-          break;
+          if (st[2] === 1) {
+            cause = mmu.faultCause;
+            tval = mmu.faultLo;
+            tvalHi = mmu.faultHi;
+            break;
+          }
+          if (this.irqDirty) {
+            event = true;
+            break;
+          }
+          continue;
         }
       }
       let w = dec[area + slot];
@@ -506,7 +948,7 @@ export class Hart {
         w = res.lo;
         imm = res.hi;
         if (r === 0) {
-          codePage[codeBase >>> 12] = 1;
+          codePage[codeBase >>> 12] |= this.codeBit;
           dec[area + slot] = w;
           dec[area + slot + 1] = imm;
         }
@@ -615,6 +1057,7 @@ export class Hart {
             x[rd + 1] = vlo >> 31;
             x[rd] = vlo;
           } else {
+            this.cycleNow = startCycles + n;
             const f = this.loadSlow(lo, hi, 1);
             if (f !== 0) {
               n--;
@@ -642,6 +1085,7 @@ export class Hart {
             x[rd + 1] = vlo >> 31;
             x[rd] = vlo;
           } else {
+            this.cycleNow = startCycles + n;
             const f = this.loadSlow(lo, hi, 2);
             if (f !== 0) {
               n--;
@@ -669,6 +1113,7 @@ export class Hart {
             x[rd + 1] = vlo >> 31;
             x[rd] = vlo;
           } else {
+            this.cycleNow = startCycles + n;
             const f = this.loadSlow(lo, hi, 4);
             if (f !== 0) {
               n--;
@@ -694,6 +1139,7 @@ export class Hart {
             x[rd + 1] = view.getInt32(p + 4, true);
             x[rd] = vlo;
           } else {
+            this.cycleNow = startCycles + n;
             const f = this.loadSlow(lo, hi, 8);
             if (f !== 0) {
               n--;
@@ -720,6 +1166,7 @@ export class Hart {
             x[rd + 1] = 0;
             x[rd] = vlo;
           } else {
+            this.cycleNow = startCycles + n;
             const f = this.loadSlow(lo, hi, 1);
             if (f !== 0) {
               n--;
@@ -746,6 +1193,7 @@ export class Hart {
             x[rd + 1] = 0;
             x[rd] = vlo;
           } else {
+            this.cycleNow = startCycles + n;
             const f = this.loadSlow(lo, hi, 2);
             if (f !== 0) {
               n--;
@@ -772,6 +1220,7 @@ export class Hart {
             x[rd + 1] = 0;
             x[rd] = vlo;
           } else {
+            this.cycleNow = startCycles + n;
             const f = this.loadSlow(lo, hi, 4);
             if (f !== 0) {
               n--;
@@ -797,6 +1246,7 @@ export class Hart {
             view.setInt8(p, x[a2]);
             if (codePage[p >>> 12] !== 0) this.invalidateCode(p >>> 12);
           } else {
+            this.cycleNow = startCycles + n;
             const f = this.storeSlow(lo, hi, 1, x[a2], x[a2 + 1]);
             if (f !== 0) {
               n--;
@@ -804,6 +1254,10 @@ export class Hart {
               tval = mmu.faultLo;
               tvalHi = mmu.faultHi;
               break loop;
+            }
+            if (this.irqDirty) {
+              event = true;
+              break;
             }
           }
           break;
@@ -818,6 +1272,7 @@ export class Hart {
             view.setInt16(p, x[a2], true);
             if (codePage[p >>> 12] !== 0) this.invalidateCode(p >>> 12);
           } else {
+            this.cycleNow = startCycles + n;
             const f = this.storeSlow(lo, hi, 2, x[a2], x[a2 + 1]);
             if (f !== 0) {
               n--;
@@ -825,6 +1280,10 @@ export class Hart {
               tval = mmu.faultLo;
               tvalHi = mmu.faultHi;
               break loop;
+            }
+            if (this.irqDirty) {
+              event = true;
+              break;
             }
           }
           break;
@@ -839,6 +1298,7 @@ export class Hart {
             view.setInt32(p, x[a2], true);
             if (codePage[p >>> 12] !== 0) this.invalidateCode(p >>> 12);
           } else {
+            this.cycleNow = startCycles + n;
             const f = this.storeSlow(lo, hi, 4, x[a2], x[a2 + 1]);
             if (f !== 0) {
               n--;
@@ -846,6 +1306,10 @@ export class Hart {
               tval = mmu.faultLo;
               tvalHi = mmu.faultHi;
               break loop;
+            }
+            if (this.irqDirty) {
+              event = true;
+              break;
             }
           }
           break;
@@ -861,6 +1325,7 @@ export class Hart {
             view.setInt32(p + 4, x[a2 + 1], true);
             if (codePage[p >>> 12] !== 0) this.invalidateCode(p >>> 12);
           } else {
+            this.cycleNow = startCycles + n;
             const f = this.storeSlow(lo, hi, 8, x[a2], x[a2 + 1]);
             if (f !== 0) {
               n--;
@@ -868,6 +1333,10 @@ export class Hart {
               tval = mmu.faultLo;
               tvalHi = mmu.faultHi;
               break loop;
+            }
+            if (this.irqDirty) {
+              event = true;
+              break;
             }
           }
           break;
@@ -1108,22 +1577,23 @@ export class Hart {
           }
           break;
         }
-        case 64: // FENCE
+        case 64: // FENCE, FENCE.I (decoded code is dropped on every write already)
           break;
-        case 67: { // CSR
-          const f = this.csr(imm, rd, start + n - 1);
-          if (f !== 0) {
+        case 67: { // CSR (counters read what was retired before this instruction)
+          this.cycleNow = startCycles + n - 1;
+          if (this.csr(imm, rd) !== 0) {
             n--;
-            cause = f;
+            cause = CAUSE_ILLEGAL;
             tval = imm;
             tvalHi = 0;
             break loop;
           }
+          if (this.irqDirty || this.translationDirty) event = true;
           break;
         }
-        case 65: // ECALL
+        case 65: // ECALL: cause 8, 9 or 11 by the mode it comes from
           n--;
-          cause = CAUSE_ECALL_U;
+          cause = CAUSE_ECALL_U + this.csrs.priv;
           break loop;
         case 66: // EBREAK
           n--;
@@ -1131,6 +1601,40 @@ export class Hart {
           tval = pcLo;
           tvalHi = pcHi;
           break loop;
+        case 69: // MRET
+        case 70: // SRET
+          if (!this.systemAllowed(w & 0xff)) {
+            n--;
+            cause = CAUSE_ILLEGAL;
+            tval = imm;
+            tvalHi = 0;
+            break loop;
+          }
+          this.instret = start + n;
+          this.xret(w & 0xff);
+          pcLo = this.pcLo;
+          pcHi = this.pcHi;
+          event = true;
+          break loop;
+        case 71: // WFI: wait (in run()) until an interrupt is pending and enabled
+        case 72: // SFENCE.VMA
+          if (!this.systemAllowed(w & 0xff)) {
+            n--;
+            cause = CAUSE_ILLEGAL;
+            tval = imm;
+            tvalHi = 0;
+            break loop;
+          }
+          if ((w & 0xff) === D.OP_WFI) {
+            this.cycleNow = startCycles + n;
+            if (!this.hostTraps && !this.csrs.wakeable(this.timeBase + this.cycleNow)) {
+              this.waiting = true;
+            }
+          } else {
+            mmu.flush();
+          }
+          event = true;
+          break;
         default: // OP_ILLEGAL
           n--;
           cause = CAUSE_ILLEGAL;
@@ -1141,6 +1645,7 @@ export class Hart {
       const nlo = (pcLo + ilen) | 0;
       if ((nlo >>> 0) < ilen) pcHi = (pcHi + 1) | 0;
       pcLo = nlo;
+      if (event) break;
     }
 
     this.pcLo = pcLo;
@@ -1149,27 +1654,13 @@ export class Hart {
     // x0's scratch slot is never read, but keep x0 itself clean.
     x[0] = 0;
     x[1] = 0;
-    if (cause === -1) return -1;
-    this.reservation = -1;
-    const csrLo = this.csrLo, csrHi = this.csrHi;
-    csrLo[CSR_SEPC] = pcLo;
-    csrHi[CSR_SEPC] = pcHi;
-    if (cause === IRQ_TIMER) {
-      csrLo[CSR_SCAUSE] = 5;
-      csrHi[CSR_SCAUSE] = -0x80000000;
-      tval = 0;
-      tvalHi = 0;
-    } else {
-      csrLo[CSR_SCAUSE] = cause;
-      csrHi[CSR_SCAUSE] = 0;
+    if (cause !== -1) {
+      this.trapCause = cause;
+      this.trapTvalLo = tval;
+      this.trapTvalHi = tvalHi;
+      return EXIT_EXCEPTION;
     }
-    csrLo[CSR_STVAL] = tval;
-    csrHi[CSR_STVAL] = tvalHi;
-    let s = csrLo[CSR_SSTATUS];
-    s = (s & SSTATUS_SIE) !== 0 ? s | SSTATUS_SPIE : s & ~SSTATUS_SPIE;
-    s &= ~(SSTATUS_SIE | SSTATUS_SPP);
-    csrLo[CSR_SSTATUS] = s;
-    return cause;
+    return event ? EXIT_EVENT : EXIT_LIMIT;
   }
 }
 

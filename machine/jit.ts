@@ -48,8 +48,7 @@ export type BlockFn = (pcLo: number, pcHi: number, room: number) => number;
 
 /** Can this operation be part of a block? */
 function compilable(op: number): boolean {
-  return op !== 0 && op !== D.OP_ATOMIC && op !== D.OP_ECALL && op !== D.OP_EBREAK &&
-    op !== D.OP_CSR && op !== D.OP_ILLEGAL;
+  return op !== 0 && (op < D.OP_ATOMIC || op === D.OP_FENCE);
 }
 
 /** Does this operation end a block? */

@@ -1,4 +1,5 @@
-// The Sv39 MMU: turns a user virtual address into an offset in RAM, or a fault.
+// The Sv39 MMU: turns a virtual address into an offset in RAM, a device address, or
+// a fault.
 //
 // Sv39 in brief. A virtual address has 39 significant bits; bits 63..39 must all
 // equal bit 38, or the address is invalid. Bits 11..0 are the offset in a 4 KiB
@@ -13,15 +14,22 @@
 // A valid PTE with none of R, W, X points at the next table; one with R or X is a
 // leaf. A leaf found early maps a superpage (2 MiB at level 1, 1 GiB at level 2),
 // whose PPN must then be aligned to that size. User mode may use a leaf only if U
-// is set, and then only to fetch from X, load from R (or from X when sstatus.MXR is
-// set), and store to W. Like QEMU, the MMU sets A on every use and D on a store,
-// writing the PTE back to RAM. Failures raise a page fault (12 fetch, 13 load,
-// 15 store), or an access fault (1, 5, 7) when a table or the page lies outside
-// RAM; the faulting virtual address is kept for stval.
+// is set; supervisor mode may use one only if U is clear, except that with
+// sstatus.SUM it may load and store (never fetch) through U pages. Then a fetch
+// needs X, a load R (or X when sstatus.MXR is set), a store W. Like QEMU, the MMU
+// sets A on every use and D on a store, writing the PTE back to RAM. Failures raise
+// a page fault (12 fetch, 13 load, 15 store), or an access fault (1, 5, 7) when a
+// table or the page lies outside RAM and no device; the faulting virtual address
+// is kept for stval.
+//
+// Which mode's rules apply. Fetches use the hart's mode; loads and stores use it
+// too, except that M-mode with mstatus.MPRV set uses the mode in MPP. M-mode (and
+// any mode while satp is bare) does no translation: the address is physical.
 //
 // The TLB. Walking three levels on every access would be slow, so translations are
-// cached in three software TLBs, one per access kind (fetch, load, store), so that
-// a hit needs no permission check. Each is direct mapped: 65536 entries indexed by
+// cached in software TLBs, one per mode (U, S, M) and access kind (fetch, load,
+// store), so that a hit needs no permission check and a trap between user and
+// kernel code keeps both sides' entries. Each is direct mapped: 65536 entries indexed by
 // the low 16 bits of the VPN, with the whole VPN as the tag (-1 = empty) and the
 // RAM offset of the physical page as the payload. 65536 pages are 256 MiB of
 // address space, twice RAM, so even a program that sweeps all the memory it can get
@@ -36,11 +44,13 @@
 // changing or removing a PTE, as on real hardware. Writing a different satp also
 // flushes, since one page table's translations mean nothing under another. A log
 // of the entries filled since the last flush makes a flush cost what was used, not
-// 3 x 65536 entries. A one-entry walk cache remembers the last level-0 table
+// 9 x 65536 entries. Only RAM is cached: device addresses always take the slow
+// path, so every device access reaches the bus. A one-entry walk cache remembers the last level-0 table
 // reached, keyed by the 2 MiB region of the address, so consecutive misses nearby
 // read one PTE, not three.
 
-import { KERNBASE, PAGE_SIZE, PHYSTOP, Ram } from "./ram.ts";
+import { KERNBASE, PAGE_SIZE, Ram } from "./ram.ts";
+import type { Bus } from "./bus.ts";
 
 /** Access kinds: which TLB, permission and fault cause apply. */
 export const ACC_FETCH = 0, ACC_LOAD = 1, ACC_STORE = 2;
@@ -54,43 +64,51 @@ export const CAUSE_FETCH_ACCESS = 1,
 const PAGE_FAULT = [CAUSE_FETCH_PAGE_FAULT, CAUSE_LOAD_PAGE_FAULT, CAUSE_STORE_PAGE_FAULT];
 const ACCESS_FAULT = [CAUSE_FETCH_ACCESS, CAUSE_LOAD_ACCESS, CAUSE_STORE_ACCESS];
 
+/** translate() result for an address that belongs to a device (see mmioPa). */
+export const MMIO = -2;
+
 /** Index mask of each TLB (direct mapped, 65536 entries: see above). */
 export const TLB_MASK = 65535;
 const TLB_SIZE = TLB_MASK + 1;
+
+/** TLB sets by mode: user, supervisor, machine (physical). */
+export const SET_U = 0, SET_S = 1, SET_M = 2;
+const SET_OF_PRIV = [SET_U, SET_S, SET_M, SET_M];
 
 const PTE_V = 1, PTE_R = 2, PTE_W = 4, PTE_X = 8, PTE_U = 16, PTE_A = 64, PTE_D = 128;
 const TWO32 = 4294967296;
 
 export class Mmu {
-  /** Per access kind: the VPN cached in each entry, or -1. Read directly by the hart. */
-  readonly tlbTag: Int32Array[] = [
-    new Int32Array(TLB_SIZE).fill(-1),
-    new Int32Array(TLB_SIZE).fill(-1),
-    new Int32Array(TLB_SIZE).fill(-1),
-  ];
-  /** Per access kind: the RAM offset of the physical page of each entry. */
-  readonly tlbBase: Int32Array[] = [
-    new Int32Array(TLB_SIZE),
-    new Int32Array(TLB_SIZE),
-    new Int32Array(TLB_SIZE),
-  ];
+  /** Per set * 3 + access kind: the VPN cached in each entry, or -1. Read directly by the hart. */
+  readonly tlbTag: Int32Array[] = [];
+  /** Per set * 3 + access kind: the RAM offset of the physical page of each entry. */
+  readonly tlbBase: Int32Array[] = [];
 
   /** Why the last translation failed: the cause and the virtual address (lo, hi). */
   faultCause = 0;
   faultLo = 0;
   faultHi = 0;
+  /** The physical address of the last MMIO result. */
+  mmioPa = 0;
+
+  /** The TLB set fetches use, and the one loads and stores use (SET_U, SET_S or SET_M). */
+  fetchSet = SET_M;
+  dataSet = SET_M;
 
   private readonly ram: Ram;
   private readonly view: DataView;
+  /** Devices, for addresses outside RAM (none: every such address is an access fault). */
+  bus: Bus | null = null;
   /** satp as last written, whether it asks for translation, and its root table's address. */
   private satpLo = 0;
   private satpHi = 0;
   private paging = false;
   private root = 0;
-  /** sstatus.MXR: loads may read execute-only pages. */
+  /** sstatus.MXR: loads may read execute-only pages; sstatus.SUM: S may load/store U pages. */
   private mxr = false;
+  private sum = false;
 
-  /** Entries filled since the last flush, as (kind << 16 | index), and how many. */
+  /** Entries filled since the last flush, as (tlb << 16 | index), and how many. */
   private readonly used = new Int32Array(TLB_SIZE);
   private filled = 0;
   /** Walk cache: the 2 MiB region (VA >> 21) of the last level-0 table reached, or -1. */
@@ -106,6 +124,10 @@ export class Mmu {
   constructor(ram: Ram) {
     this.ram = ram;
     this.view = ram.view;
+    for (let i = 0; i < 9; i++) {
+      this.tlbTag.push(ram.allocInt32(TLB_SIZE).fill(-1));
+      this.tlbBase.push(ram.allocInt32(TLB_SIZE));
+    }
   }
 
   // ---------------------------------------------------------------- control
@@ -127,6 +149,19 @@ export class Mmu {
     this.flush();
   }
 
+  /** sstatus.SUM was written: S-mode's cached permissions may change, so flush if it did. */
+  setSum(on: boolean): void {
+    if (on === this.sum) return;
+    this.sum = on;
+    this.flush();
+  }
+
+  /** The hart's mode (for fetches) and the mode loads and stores use changed. */
+  setPrivilege(fetchPriv: number, dataPriv: number): void {
+    this.fetchSet = SET_OF_PRIV[fetchPriv];
+    this.dataSet = SET_OF_PRIV[dataPriv];
+  }
+
   /** sfence.vma: forget every cached translation (after the kernel edits page tables). */
   flush(): void {
     // Usually few entries were filled since the last flush: clear just those.
@@ -138,7 +173,7 @@ export class Mmu {
         this.tlbTag[e >>> 16][e & 0xffff] = -1;
       }
     } else {
-      for (let k = 0; k < 3; k++) this.tlbTag[k].fill(-1);
+      for (const t of this.tlbTag) t.fill(-1);
     }
     this.filled = 0;
     this.walkRegion = -1;
@@ -146,43 +181,58 @@ export class Mmu {
 
   // ---------------------------------------------------------------- translation
 
-  /** RAM offset of the byte at VA (lo, hi) for an access kind, or -1 (see faultCause). */
+  /**
+   * RAM offset of the byte at VA (lo, hi) for an access kind in the current mode;
+   * MMIO (see mmioPa) for a device address; -1 for a fault (see faultCause).
+   */
   translate(lo: number, hi: number, acc: number): number {
+    const t = (acc === ACC_FETCH ? this.fetchSet : this.dataSet) * 3 + acc;
     if ((hi >>> 6) === 0) {
       const tag = (hi << 20) | (lo >>> 12);
-      if (this.tlbTag[acc][tag & TLB_MASK] === tag) {
-        return this.tlbBase[acc][tag & TLB_MASK] | (lo & 0xfff);
+      if (this.tlbTag[t][tag & TLB_MASK] === tag) {
+        return this.tlbBase[t][tag & TLB_MASK] | (lo & 0xfff);
       }
     }
     const p = this.walk(lo, hi, acc);
-    return p < 0 ? -1 : p | (lo & 0xfff);
+    return p < 0 ? p : p | (lo & 0xfff);
   }
 
-  /** TLB miss: RAM offset of the page holding VA (lo, hi), cached on success, or -1. */
+  /** TLB miss: RAM offset of the page holding VA (lo, hi), cached on success; MMIO or -1. */
   walk(lo: number, hi: number, acc: number): number {
-    const pageOff = this.paging ? this.sv39(lo, hi, acc) : this.bare(lo, hi, acc);
-    if (pageOff >= 0) this.remember(lo, hi, acc, pageOff);
+    const set = acc === ACC_FETCH ? this.fetchSet : this.dataSet;
+    const pageOff = this.paging && set !== SET_M
+      ? this.sv39(lo, hi, acc, set)
+      : this.physical(lo, hi, hi, lo, acc);
+    if (pageOff >= 0) this.remember(lo, hi, set * 3 + acc, pageOff);
     return pageOff;
   }
 
-  /** Bare mode: the VA is the physical address, which must lie in RAM. */
-  private bare(lo: number, hi: number, acc: number): number {
-    const pa = (hi >>> 0) * TWO32 + (lo >>> 0);
-    if (hi !== 0 || pa < KERNBASE || pa >= PHYSTOP) return this.fault(ACCESS_FAULT[acc], lo, hi);
-    return (pa - KERNBASE) & ~0xfff;
+  /**
+   * A physical address (paLo, paHi) reached by VA (lo, hi): its RAM page offset, MMIO
+   * for a device, or an access fault.
+   */
+  private physical(lo: number, hi: number, paHi: number, paLo: number, acc: number): number {
+    const pa = (paHi >>> 0) * TWO32 + (paLo >>> 0);
+    if (pa >= KERNBASE && pa < this.ram.end) return (pa - KERNBASE) - (pa % PAGE_SIZE);
+    if (this.bus !== null && this.bus.claims(pa)) {
+      this.mmioPa = pa;
+      return MMIO;
+    }
+    return this.fault(ACCESS_FAULT[acc], lo, hi);
   }
 
-  /** Sv39: walk the tables, check the leaf, set A/D; RAM offset of the page or -1. */
-  private sv39(lo: number, hi: number, acc: number): number {
+  /** Sv39: walk the tables, check the leaf, set A/D; RAM offset of the page, MMIO or -1. */
+  private sv39(lo: number, hi: number, acc: number, set: number): number {
     if (((hi << 25) >> 25) !== hi) return this.fault(PAGE_FAULT[acc], lo, hi); // not canonical
     if (this.findLeaf(lo, hi, acc) < 0) return -1;
-    if (!this.permits(this.leafLo, acc)) return this.fault(PAGE_FAULT[acc], lo, hi);
+    if (!this.permits(this.leafLo, acc, set)) return this.fault(PAGE_FAULT[acc], lo, hi);
     const ppn = this.leafPpn(lo);
     if (ppn < 0) return this.fault(PAGE_FAULT[acc], lo, hi);
     this.markUsed(acc);
     const pa = ppn * PAGE_SIZE;
-    if (pa < KERNBASE || pa >= PHYSTOP) return this.fault(ACCESS_FAULT[acc], lo, hi);
-    return pa - KERNBASE;
+    const r = this.physical(lo, hi, Math.floor(pa / TWO32), pa % TWO32, acc);
+    if (r === MMIO) this.mmioPa += lo & 0xfff;
+    return r;
   }
 
   /** Walk from the root (or the walk cache) to the leaf PTE for VA; 0, or -1 on a fault. */
@@ -198,7 +248,7 @@ export class Mmu {
     }
     for (;;) {
       const pteAddr = table + (level === 2 ? vpn2 : level === 1 ? vpn1 : vpn0) * 8;
-      if (pteAddr < KERNBASE || pteAddr + 8 > PHYSTOP) {
+      if (pteAddr < KERNBASE || pteAddr + 8 > this.ram.end) {
         return this.fault(ACCESS_FAULT[acc], lo, hi);
       }
       const off = pteAddr - KERNBASE;
@@ -225,9 +275,10 @@ export class Mmu {
     }
   }
 
-  /** May U-mode make an access of this kind through a leaf with these PTE bits? */
-  private permits(pteLo: number, acc: number): boolean {
-    if ((pteLo & PTE_U) === 0) return false;
+  /** May a mode (its TLB set) make an access of this kind through a leaf with these bits? */
+  private permits(pteLo: number, acc: number, set: number): boolean {
+    const user = (pteLo & PTE_U) !== 0;
+    if (set === SET_U ? !user : user && (acc === ACC_FETCH || !this.sum)) return false;
     if (acc === ACC_FETCH) return (pteLo & PTE_X) !== 0;
     if (acc === ACC_LOAD) return (pteLo & PTE_R) !== 0 || (this.mxr && (pteLo & PTE_X) !== 0);
     return (pteLo & PTE_W) !== 0;
@@ -251,18 +302,18 @@ export class Mmu {
     if (this.ram.codePage[page]) this.ram.onCodeWrite(page); // decoded code lives there
   }
 
-  /** Cache a translation (VAs below 2^38 only, so the tag fits an int32). */
-  private remember(lo: number, hi: number, acc: number, pageOff: number): void {
+  /** Cache a translation in TLB t (VAs below 2^38 only, so the tag fits an int32). */
+  private remember(lo: number, hi: number, t: number, pageOff: number): void {
     if ((hi >>> 6) !== 0) return;
     const tag = (hi << 20) | (lo >>> 12);
     const i = tag & TLB_MASK;
-    const tags = this.tlbTag[acc];
+    const tags = this.tlbTag[t];
     if (tags[i] === -1) {
-      if (this.filled < TLB_SIZE) this.used[this.filled] = (acc << 16) | i;
+      if (this.filled < TLB_SIZE) this.used[this.filled] = (t << 16) | i;
       this.filled++;
     }
     tags[i] = tag;
-    this.tlbBase[acc][i] = pageOff;
+    this.tlbBase[t][i] = pageOff;
   }
 
   /** Record a fault (cause, VA) for the hart to report; returns -1. */

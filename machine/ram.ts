@@ -1,4 +1,5 @@
-// Physical memory: 128 MiB of RAM at KERNBASE, shared by the hart and the kernel.
+// Physical memory: RAM at KERNBASE (128 MiB unless a board asks for another size),
+// shared by the harts, the devices that do DMA, and the built-in kernel.
 //
 // The kernel reads RAM freely through `bytes` and `view`, but every write it makes
 // goes through the methods below, so that the hart's decoded-instruction cache can
@@ -9,6 +10,8 @@ export const RAM_SIZE = 128 * 1024 * 1024;
 export const PHYSTOP = KERNBASE + RAM_SIZE;
 export const PAGE_SIZE = 4096;
 export const RAM_PAGES = RAM_SIZE / PAGE_SIZE;
+/** Memory above RAM for the state of up to 8 harts (registers, CSRs, TLBs). */
+export const STATE_BYTES = 48 * 1024 * 1024;
 
 export class Ram {
   /** Byte view of RAM; index = physical address - KERNBASE. */
@@ -17,22 +20,67 @@ export class Ram {
   readonly view: DataView;
   /** RAM as 32-bit words (index = offset / 4), for fast aligned copies and fills (little-endian hosts). */
   readonly words: Int32Array;
-  /** One flag per page: 1 when the hart holds decoded instructions from that page. */
+  /** One byte per page: bit h set when hart h holds decoded instructions from that page. */
   readonly codePage: Uint8Array;
-  /** Called (by page index) when a write touches a page flagged in codePage. */
-  onCodeWrite: (page: number) => void = () => {};
+  /** Harts to tell (by page index) when a write touches a page flagged in codePage. */
+  private readonly codeListeners: ((page: number) => void)[] = [];
 
-  constructor() {
-    const buf = new ArrayBuffer(RAM_SIZE);
-    this.bytes = new Uint8Array(buf);
-    this.view = new DataView(buf);
-    this.words = new Int32Array(buf);
-    this.codePage = new Uint8Array(RAM_PAGES);
+  /** Size in bytes (a multiple of the page size), and the first address past RAM. */
+  readonly size: number;
+  readonly end: number;
+
+  /**
+   * The WebAssembly memory RAM lives in, at offset 0, so code translated to
+   * WebAssembly reaches guest RAM with plain loads and stores. Above RAM sit the
+   * harts' registers, CSRs and TLBs (see alloc), for the same reason.
+   */
+  readonly memory: WebAssembly.Memory;
+  /** The next free byte above RAM for alloc(), and the end of the memory. */
+  private top: number;
+  private readonly limit: number;
+
+  /** Fresh zeroed RAM of `size` bytes at KERNBASE, with `extra` bytes above it for hart state. */
+  constructor(size = RAM_SIZE, extra = STATE_BYTES) {
+    const pages = Math.ceil((size + extra) / 65536);
+    this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    const buf = this.memory.buffer;
+    this.size = size;
+    this.end = KERNBASE + size;
+    this.top = size;
+    this.limit = pages * 65536;
+    this.bytes = new Uint8Array(buf, 0, size);
+    this.view = new DataView(buf, 0, size);
+    this.words = new Int32Array(buf, 0, size / 4);
+    this.codePage = new Uint8Array(size / PAGE_SIZE);
+  }
+
+  /** Reserve `bytes` of zeroed memory above RAM (8-byte aligned); returns its offset. */
+  alloc(bytes: number): number {
+    const at = (this.top + 7) & ~7;
+    if (at + bytes > this.limit) throw new Error("out of memory for hart state");
+    this.top = at + bytes;
+    return at;
+  }
+
+  /** An Int32Array over `count` words of fresh state memory above RAM. */
+  allocInt32(count: number): Int32Array<ArrayBuffer> {
+    return new Int32Array(this.memory.buffer as ArrayBuffer, this.alloc(count * 4), count);
+  }
+
+  /** Register a hart's handler for writes to pages it decoded code from. */
+  listenForCodeWrites(fn: (page: number) => void): void {
+    this.codeListeners.push(fn);
+  }
+
+  /** A page flagged in codePage was written: every hart drops its decoded copy. */
+  onCodeWrite(page: number): void {
+    for (const fn of this.codeListeners) fn(page);
+    this.codePage[page] = 0;
   }
 
   /** True when [pa, pa+len) lies inside RAM. */
   contains(pa: number, len = 1): boolean {
-    return pa >= KERNBASE && pa + len <= PHYSTOP && len >= 0;
+    return pa >= KERNBASE && pa + len <= this.end && len >= 0;
   }
 
   /** Tell the hart about writes to pages it has decoded code from. */

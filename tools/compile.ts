@@ -28,8 +28,8 @@ export const RELEASE_TARGETS: readonly string[] = [
   "x86_64-pc-windows-msvc",
 ];
 
-/** Permissions the executable runs with (the image file, --save and --logs). */
-const PERMISSIONS = ["--allow-read", "--allow-write"];
+/** Permissions the executable runs with (image files, --save, --logs; the gdb stub on loopback). */
+const PERMISSIONS = ["--allow-read", "--allow-write", "--allow-net=127.0.0.1"];
 
 /** The OS and CPU an executable file is built for ("linux x86_64"), or null if unknown. */
 export function executableKind(head: Uint8Array): string | null {

@@ -168,6 +168,43 @@ export async function buildAll(outDir: string, dir: string = USERLAND_DIR): Prom
   }
 }
 
+/** Bare-metal test programs (userland/metal/*.c): run on the virt board as kernels. */
+export const METAL_DIR: string = join(USERLAND_DIR, "metal");
+
+/** Runtime linked into every bare-metal program, in link order. */
+export const METAL_RUNTIME: readonly string[] = ["lib/crt.S", "lib/metal.c"];
+
+/** Names of the bare-metal programs: every userland/metal/*.c, sorted. */
+export function metalNames(dir: string = METAL_DIR): string[] {
+  return programNames(dir);
+}
+
+/** Compile every bare-metal program into outDir (symbols kept, for the gdb tests). */
+export async function buildMetal(outDir: string, dir: string = METAL_DIR): Promise<string[]> {
+  Deno.mkdirSync(outDir, { recursive: true });
+  const objDir = Deno.makeTempDirSync({ prefix: "xv6lazy-metal-" });
+  try {
+    const flags = compileFlags(USERLAND_DIR).filter((f) => !f.startsWith("-I"));
+    const link = ["-nostdlib", "-nostartfiles", "-static", "-no-pie", "-Wl,--build-id=none"];
+    const objects = METAL_RUNTIME.map((src) =>
+      join(objDir, basename(src).replace(/\.[cS]$/, ".o"))
+    );
+    await parallel(METAL_RUNTIME.map((src, i) => [src, objects[i]]), 2, async ([src, obj]) => {
+      await run(CC, [...flags, "-c", "-o", obj, join(dir, src)]);
+    });
+    const names = metalNames(dir);
+    await parallel(names, 2, async (name) => {
+      const obj = join(objDir, `metal-${name}.o`);
+      await run(CC, [...flags, "-c", "-o", obj, join(dir, `${name}.c`)]);
+      const ld = ["-T", join(dir, "metal.ld")];
+      await run(CC, [...flags, ...link, ...ld, "-o", join(outDir, name), ...objects, obj]);
+    });
+    return names;
+  } finally {
+    Deno.removeSync(objDir, { recursive: true });
+  }
+}
+
 // A TypeScript identifier for a program's import binding.
 function binding(name: string): string {
   return name.replace(/[^A-Za-z0-9_]/g, "_") + "Img";
@@ -230,6 +267,22 @@ async function main() {
   } catch (e) {
     console.error(`userland build failed: ${e instanceof Error ? e.message : e}`);
     Deno.exit(1);
+  }
+  let metal: string[];
+  const metalOut = values.out === undefined ? join(METAL_DIR, "bin") : join(outDir, "metal");
+  try {
+    metal = await buildMetal(metalOut);
+  } catch (e) {
+    console.error(`bare-metal build failed: ${e instanceof Error ? e.message : e}`);
+    Deno.exit(1);
+  }
+  if (values.out === undefined) {
+    for (const entry of Deno.readDirSync(metalOut)) {
+      if (entry.isFile && !metal.includes(entry.name)) Deno.removeSync(join(metalOut, entry.name));
+    }
+  }
+  for (const n of metal) {
+    console.log(`metal/${n.padEnd(6)} ${Deno.statSync(join(metalOut, n)).size} bytes`);
   }
   if (values.out === undefined) {
     // Drop images of programs whose source is gone, then regenerate images.ts.
