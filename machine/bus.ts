@@ -13,6 +13,8 @@ export interface MmioDevice {
   read(off: number, size: number): number;
   /** Write the low `size` bytes (1, 2 or 4) of `value` at byte offset `off`. */
   write(off: number, size: number, value: number): void;
+  /** Whether the device answers an access of this size at off (else it is an access fault). */
+  accessOk?(off: number, size: number): boolean;
 }
 
 /** Something that takes interrupt request lines (the PLIC): level-triggered. */
@@ -40,14 +42,18 @@ export class Bus {
   /** The window holding physical address pa, or undefined. */
   private find(pa: number, size: number): Window | undefined {
     for (const w of this.windows) {
-      if (pa >= w.base && pa + size <= w.base + w.size) return w;
+      if (pa >= w.base && pa + size <= w.base + w.size) {
+        const ok = w.dev.accessOk === undefined || w.dev.accessOk(pa - w.base, size);
+        return ok ? w : undefined;
+      }
     }
     return undefined;
   }
 
-  /** Whether some device answers at pa (for the gdb stub and the MMU). */
+  /** Whether pa lies in some device's window (for the gdb stub and the MMU). */
   claims(pa: number): boolean {
-    return this.find(pa, 1) !== undefined;
+    for (const w of this.windows) if (pa >= w.base && pa < w.base + w.size) return true;
+    return false;
   }
 
   /**

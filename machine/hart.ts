@@ -34,6 +34,15 @@ import { decode16, decode32 } from "./decode.ts";
 import { div64, divu64, mul64, mulh64, mulhsu64, mulhu64, res } from "./arith.ts";
 import { type BlockEnv, type BlockFn, compileBlock } from "./jit.ts";
 import {
+  compileRegion,
+  findBlocks,
+  type HartLayout,
+  type RegionFn,
+  type RegionHelpers,
+  ST_EVENT,
+  ST_FAULT,
+} from "./translate.ts";
+import {
   ACC_FETCH,
   ACC_LOAD,
   ACC_STORE,
@@ -186,6 +195,19 @@ export class Hart {
    * from it (1..254); 0 or anything larger turns the block compiler off.
    */
   jitThreshold = 64;
+  /** Compile to WebAssembly regions (translate.ts) rather than JavaScript blocks (jit.ts). */
+  useWasm = true;
+  /** Per pool area: the translated region of that page, its TLB set, and its entry slots. */
+  private readonly regions: (RegionFn | undefined)[] = new Array(POOL_PAGES);
+  private readonly regionSet = new Int8Array(POOL_PAGES).fill(-1);
+  private readonly regionEntries: (Set<number> | undefined)[] = new Array(POOL_PAGES);
+  /** Per halfword slot of the pool: 1 when the page's region has a block starting there. */
+  private readonly regionEntry = new Uint8Array(POOL_PAGES * 2048);
+  /** The state translated code reads and writes: pc (lo, hi), status, scratch (lo, hi). */
+  private readonly ws: Int32Array;
+  private readonly regionHelpers: RegionHelpers;
+  /** Regions compiled (for tests and --stats). */
+  regionsCompiled = 0;
 
   /** This hart's bit in ram.codePage. */
   private readonly codeBit: number;
@@ -216,6 +238,8 @@ export class Hart {
     this.poolOf = new Int32Array(ram.size / PAGE_SIZE).fill(-1);
     this.codeBit = 1 << ((opts.hartid ?? 0) & 7);
     this.regs = ram.allocInt32(66);
+    this.ws = ram.allocInt32(8);
+    this.regionHelpers = this.makeRegionHelpers();
     this.x = this.regs.subarray(0, 64);
     this.csrs = new Csrs(opts.hartid ?? 0, {
       now: () => this.timeBase + this.cycleNow,
@@ -223,7 +247,8 @@ export class Hart {
       cycles: () => this.cycleNow,
       translationChanged: (satp) => this.translationChanged(satp),
       interruptsChanged: () => {
-        this.irqDirty = true;
+        // Only a full system takes interrupts itself; the built-in kernel uses timecmp.
+        if (!this.hostTraps) this.irqDirty = true;
       },
     }, ram.allocInt32(8192));
     if (this.hostTraps) {
@@ -337,8 +362,109 @@ export class Hart {
       this.dec.fill(0, pi * 4096, pi * 4096 + 4096);
       this.blocks.fill(undefined, pi * 2048, pi * 2048 + 2048);
       this.hits.fill(0, pi * 2048, pi * 2048 + 2048);
+      this.dropRegion(pi);
     }
     this.codeWrites++;
+  }
+
+  /** Forget pool area pi's translated region. */
+  private dropRegion(pi: number): void {
+    this.regions[pi] = undefined;
+    this.regionSet[pi] = -1;
+    this.regionEntries[pi] = undefined;
+    this.regionEntry.fill(0, pi * 2048, pi * 2048 + 2048);
+  }
+
+  // ---------------------------------------------------------------- translated regions
+
+  /** The callbacks translated code makes into this hart for its slow paths. */
+  private makeRegionHelpers(): RegionHelpers {
+    const ws = this.ws;
+    return {
+      slowLoad: (lo, hi, size) => {
+        const f = this.loadSlow(lo, hi, size);
+        ws[4] = res.lo;
+        ws[5] = res.hi;
+        return f;
+      },
+      slowStore: (lo, hi, size, vlo, vhi) => {
+        const writes = this.codeWrites;
+        const f = this.storeSlow(lo, hi, size, vlo, vhi);
+        if (f !== 0) return f;
+        return this.irqDirty || this.codeWrites !== writes ? -1 : 0;
+      },
+      codeWrite: (page) => this.invalidateCode(page),
+      mulh: (kind, alo, ahi, blo, bhi) => {
+        if (kind === 0) mulh64(alo, ahi, blo, bhi);
+        else if (kind === 1) mulhsu64(alo, ahi, blo, bhi);
+        else mulhu64(alo, ahi, blo, bhi);
+        ws[4] = res.lo;
+        ws[5] = res.hi;
+      },
+    };
+  }
+
+  /** Where this hart's state is, for code translated for TLB set `set`. */
+  private layout(set: number): HartLayout {
+    const m = this.mmu;
+    return {
+      regs: this.regs.byteOffset,
+      pc: this.ws.byteOffset,
+      status: this.ws.byteOffset + 8,
+      scratch: this.ws.byteOffset + 16,
+      loadTags: m.tlbTag[set * 3 + ACC_LOAD].byteOffset,
+      loadBases: m.tlbBase[set * 3 + ACC_LOAD].byteOffset,
+      storeTags: m.tlbTag[set * 3 + ACC_STORE].byteOffset,
+      storeBases: m.tlbBase[set * 3 + ACC_STORE].byteOffset,
+      codePage: this.ram.codePage.byteOffset,
+      tlbMask: TLB_MASK,
+    };
+  }
+
+  /**
+   * Translate the page in pool area `area` (RAM page offset pageOff) for TLB set
+   * `set`, with `slot` added to its entry points. Returns whether slot got a block.
+   */
+  private translatePage(area: number, pageOff: number, slot: number, set: number): boolean {
+    const pi = area >>> 12;
+    let entries = this.regionEntries[pi];
+    if (entries === undefined || this.regionSet[pi] !== set) entries = new Set();
+    entries.add(slot);
+    const dec = this.dec, bytes = this.bytes, view = this.view;
+    const pair: [number, number] = [0, 0];
+    const read = (s: number): readonly [number, number] | null => {
+      if (s > 0xffe) return null;
+      let w = dec[area + s];
+      let imm = dec[area + s + 1];
+      if (w === 0) {
+        const p = pageOff | s;
+        const half = bytes[p] | (bytes[p + 1] << 8);
+        if ((half & 3) !== 3) w = decode16(half);
+        else if (s === 0xffe) return null;
+        else w = decode32(view.getInt32(p, true));
+        imm = D.decodedImm;
+        dec[area + s] = w;
+        dec[area + s + 1] = imm;
+      }
+      pair[0] = w;
+      pair[1] = imm;
+      return pair;
+    };
+    this.ram.codePage[pageOff >>> 12] |= this.codeBit;
+    const blocks = findBlocks([...entries], (s) => {
+      const r = read(s);
+      return r === null ? null : [r[0], r[1]];
+    });
+    if (!blocks.some((b) => b.slot === slot)) entries.delete(slot);
+    if (blocks.length === 0) return false;
+    const fn = compileRegion(blocks, this.layout(set), this.ram.memory, this.regionHelpers);
+    this.regionsCompiled++;
+    this.dropRegion(pi);
+    this.regions[pi] = fn;
+    this.regionSet[pi] = set;
+    this.regionEntries[pi] = entries;
+    for (const b of blocks) this.regionEntry[(area + b.slot) >> 1] = 1;
+    return entries.has(slot);
   }
 
   // ---------------------------------------------------------------- memory slow paths
@@ -693,6 +819,7 @@ export class Hart {
         this.dec.fill(0);
         this.blocks.fill(undefined);
         this.hits.fill(0);
+        for (let i = 0; i < POOL_PAGES; i++) this.dropRegion(i);
         this.poolUsed = 0;
         this.codeWrites++;
       }
@@ -872,12 +999,15 @@ export class Hart {
     const dec = this.dec;
     const blocks = this.blocks, blockLen = this.blockLen, blockSet = this.blockSet;
     const hits = this.hits, st = this.st;
+    const regions = this.regions, regionSet = this.regionSet, regionEntry = this.regionEntry;
+    const ws = this.ws;
     // Compiled blocks read one TLB set for loads and stores: only use them when that is
     // also the fetch set (not under MPRV).
     const thr = this.jitThreshold >= 1 && this.jitThreshold < NO_BLOCK && set === fetchSet
       ? this.jitThreshold
       : 0;
     let area = 0; // index of the current page's decoded area in dec
+    let lastSeq = 1; // pc after the last sequential step (odd: none yet), to spot block starts
     let codeBase = 0; // RAM offset of the current fetch page
     this.translationDirty = false;
     if ((pcLo & 1) !== 0) {
@@ -904,7 +1034,41 @@ export class Hart {
         fHi = pcHi;
       }
       const slot = pcLo & 0xffe;
-      if (thr !== 0) {
+      if (thr !== 0 && this.useWasm) {
+        const bi = (area + slot) >> 1;
+        const pi = area >>> 12;
+        if (regionEntry[bi] === 1 && regionSet[pi] === set) {
+          ws[0] = pcLo;
+          ws[1] = pcHi;
+          this.cycleNow = startCycles + n;
+          const done = regions[pi]!(stop - n);
+          n += done;
+          pcLo = ws[0];
+          pcHi = ws[1];
+          const status = ws[2];
+          if (status === ST_FAULT) {
+            cause = mmu.faultCause;
+            tval = mmu.faultLo;
+            tvalHi = mmu.faultHi;
+            break;
+          }
+          if (status === ST_EVENT || this.irqDirty) {
+            event = true;
+            break;
+          }
+          if (done !== 0) continue;
+          // The next block does not fit in the budget: interpret up to it.
+        } else if (pcLo !== lastSeq) {
+          // A block starts here (we jumped, trapped or came back from translated code):
+          // count it, and translate its page once it is hot.
+          const h = hits[bi];
+          if (h !== NO_BLOCK) {
+            if (h + 1 < thr) hits[bi] = h + 1;
+            else if (this.translatePage(area, codeBase, slot, set)) continue;
+            else hits[bi] = NO_BLOCK;
+          }
+        }
+      } else if (thr !== 0) {
         const bi = (area + slot) >> 1;
         let blk = blocks[bi];
         if (blk !== undefined && blockSet[bi] !== set) {
@@ -1645,6 +1809,7 @@ export class Hart {
       const nlo = (pcLo + ilen) | 0;
       if ((nlo >>> 0) < ilen) pcHi = (pcHi + 1) | 0;
       pcLo = nlo;
+      lastSeq = nlo;
       if (event) break;
     }
 

@@ -51,7 +51,11 @@ export class Ram {
     this.bytes = new Uint8Array(buf, 0, size);
     this.view = new DataView(buf, 0, size);
     this.words = new Int32Array(buf, 0, size / 4);
-    this.codePage = new Uint8Array(size / PAGE_SIZE);
+    this.codePage = new Uint8Array(
+      buf as ArrayBuffer,
+      this.alloc(size / PAGE_SIZE),
+      size / PAGE_SIZE,
+    );
   }
 
   /** Reserve `bytes` of zeroed memory above RAM (8-byte aligned); returns its offset. */

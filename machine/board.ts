@@ -1,0 +1,182 @@
+// The virt board: QEMU's `virt` machine as xv6 sees it, for booting a real kernel.
+//
+//   0x0010_0000  test finisher (poweroff / exit code)
+//   0x0200_0000  CLINT: per-hart software interrupt, mtimecmp, mtime
+//   0x0c00_0000  PLIC: external interrupts (UART 10, virtio disk 1)
+//   0x1000_0000  UART 16550: the console
+//   0x1000_1000  virtio-mmio block device: the disk image
+//   0x8000_0000  RAM
+//
+// Harts. N harts share RAM and the devices. Each starts at the kernel's entry point
+// in M-mode with a0 = its hart id. They take turns: each runs a quantum of steps in
+// hart order, then time moves on by one quantum, so every run is deterministic. A
+// hart that executes WFI sits out until an interrupt is pending for it; when every
+// hart waits, time jumps to the next timer event, and with none the board is idle
+// until the host types something.
+//
+// Time. mtime counts at 10 MHz; one step of a hart (an instruction or a trap) takes
+// one tick of mtime, so xv6's usual 1,000,000-tick timer interval is a million steps.
+
+import { Bus } from "./bus.ts";
+import type { ConsoleDevice } from "./console.ts";
+import { Hart, RUN_STOP, RUN_WFI } from "./hart.ts";
+import { type LoadedKernel, loadKernel } from "./elf.ts";
+import { Ram } from "./ram.ts";
+import { Clint } from "./devices/clint.ts";
+import { Plic } from "./devices/plic.ts";
+import { Uart16550 } from "./devices/uart16550.ts";
+import { VirtioBlk } from "./devices/virtio_blk.ts";
+import { TestFinisher } from "./devices/testdev.ts";
+import * as V from "./devices/virt.ts";
+import { MIP_MEIP, MIP_MSIP, MIP_SEIP, PRV_U } from "./csr.ts";
+
+export interface BoardOptions {
+  /** The kernel ELF file's bytes. */
+  kernel: Uint8Array;
+  /** The disk image (the device reads and writes this array). */
+  disk: Uint8Array;
+  console: ConsoleDevice;
+  /** Number of harts (1..8). */
+  cpus: number;
+  /** RAM size in bytes (default 128 MiB). */
+  ramSize?: number;
+  /** virtio-mmio version 1 (legacy) instead of 2, as QEMU's virtio-mmio.force-legacy. */
+  legacyVirtio?: boolean;
+}
+
+export type BoardState = "running" | "waiting" | "halted";
+
+/** Steps each hart runs per turn. */
+export const QUANTUM = 10_000;
+/** mtime ticks per second (QEMU virt's timebase). */
+export const TIMEBASE_HZ = 10_000_000;
+/** Most harts a board may have (xv6's NCPU). */
+export const MAX_CPUS = 8;
+
+export class Board {
+  readonly ram: Ram;
+  readonly bus = new Bus();
+  readonly harts: Hart[] = [];
+  readonly clint: Clint;
+  readonly plic: Plic;
+  readonly uart: Uart16550;
+  readonly virtio: VirtioBlk;
+  readonly kernel: LoadedKernel;
+  /** mtime: the board's clock. */
+  time = 0;
+  /** Why the machine stopped (the finisher was written), or null while it runs. */
+  halted: { code: number; reason: string } | null = null;
+  /** The hart running now (device reads of mtime use its view of time). */
+  private current = 0;
+
+  /** Build the board, load the kernel, and put every hart at its entry point. */
+  constructor(opts: BoardOptions) {
+    const cpus = opts.cpus;
+    this.ram = new Ram(opts.ramSize);
+    this.kernel = loadKernel(opts.kernel, this.ram);
+    for (let h = 0; h < cpus; h++) {
+      const hart = new Hart(this.ram, { hartid: h, hostTraps: false, bus: this.bus });
+      hart.pcLo = this.kernel.entry | 0;
+      hart.pcHi = Math.floor(this.kernel.entry / 0x1_0000_0000);
+      hart.x[2 * 10] = h; // a0 = hart id, as QEMU's boot ROM leaves it
+      this.harts.push(hart);
+    }
+    this.clint = new Clint(cpus, () => this.now(), {
+      onMsip: (h, level) => this.setLine(h, MIP_MSIP, level),
+      onTimecmp: (h) => {
+        this.harts[h].csrs.mtimecmp = this.clint.deadline(h);
+        this.harts[h].poke();
+      },
+    });
+    this.plic = new Plic({
+      harts: cpus,
+      onExternal: (h, sMode, level) => this.setLine(h, sMode ? MIP_SEIP : MIP_MEIP, level),
+    });
+    this.uart = new Uart16550(opts.console, this.plic, V.UART0_IRQ);
+    this.virtio = new VirtioBlk(this.ram, opts.disk, this.plic, {
+      legacy: opts.legacyVirtio ?? false,
+      irq: V.VIRTIO0_IRQ,
+    });
+    const finisher = new TestFinisher((kind, code) => {
+      if (kind === "reset") this.halt(0, "the guest asked for a reset");
+      else this.halt(code, kind === "pass" ? "powered off" : `failed with code ${code}`);
+    });
+    this.bus.map(V.VIRT_TEST, V.VIRT_TEST_SIZE, finisher);
+    this.bus.map(V.CLINT, V.CLINT_REGION, this.clint);
+    this.bus.map(V.PLIC, V.plicRegion(cpus), this.plic);
+    this.bus.map(V.UART0, V.UART0_REGION, this.uart);
+    this.bus.map(V.VIRTIO0, V.VIRTIO0_REGION, this.virtio);
+    for (let h = 0; h < cpus; h++) this.harts[h].csrs.mtimecmp = this.clint.deadline(h);
+  }
+
+  /** mtime as the running hart sees it. */
+  now(): number {
+    return this.harts[this.current].timeNow();
+  }
+
+  /** Raise or lower an interrupt line (mip bit) of hart h. */
+  private setLine(h: number, bit: number, level: boolean): void {
+    const c = this.harts[h].csrs;
+    c.mipLines = level ? c.mipLines | bit : c.mipLines & ~bit;
+    this.harts[h].poke();
+  }
+
+  /** The finisher was written (or the guest is stopped by the host): stop every hart. */
+  halt(code: number, reason: string): void {
+    if (this.halted === null) this.halted = { code, reason };
+    for (const h of this.harts) h.requestStop();
+  }
+
+  /** New console input may have arrived: let the UART raise its interrupt. */
+  inputArrived(): void {
+    this.uart.update();
+  }
+
+  /**
+   * Run the harts for about `budget` steps of time: "running" if there is more to do,
+   * "waiting" when every hart waits and no timer is set (only input can wake them),
+   * "halted" once the guest powered off.
+   */
+  run(budget: number): BoardState {
+    const end = this.time + budget;
+    while (this.time < end) {
+      if (this.halted) return "halted";
+      let ran = false;
+      for (let h = 0; h < this.harts.length; h++) {
+        const hart = this.harts[h];
+        this.current = h;
+        hart.timeBase = this.time - hart.cycles;
+        if (hart.waiting && !hart.wakeable()) continue;
+        const r = hart.run(QUANTUM);
+        ran = true;
+        if (r === RUN_STOP || this.halted) return "halted";
+        if (r === RUN_WFI && !this.harts.some((o) => !o.waiting)) break;
+      }
+      if (ran && this.harts.some((o) => !o.waiting)) {
+        this.time += QUANTUM;
+        continue;
+      }
+      // Every hart waits: jump to the next timer event, or go idle.
+      let next = Infinity;
+      for (const hart of this.harts) {
+        hart.timeBase = this.time - hart.cycles;
+        if (hart.wakeable()) next = this.time;
+        next = Math.min(next, hart.nextTimerEvent());
+      }
+      if (next === Infinity) return "waiting";
+      this.time = Math.max(this.time + 1, next);
+    }
+    return this.halted ? "halted" : "running";
+  }
+
+  /** Instructions retired in U, S and M mode, over all harts. */
+  modeCounts(): { user: number; supervisor: number; machine: number } {
+    let user = 0, supervisor = 0, machine = 0;
+    for (const h of this.harts) {
+      user += h.instretIn(PRV_U);
+      supervisor += h.instretIn(1);
+      machine += h.instretIn(3);
+    }
+    return { user, supervisor, machine };
+  }
+}

@@ -1,0 +1,312 @@
+// A small WebAssembly binary writer, enough for the translator (translate.ts) to
+// turn guest code into modules at run time: one function type, imported memory and
+// helper functions, exported functions, and function bodies built opcode by opcode.
+//
+// Binary format facts: a module is the magic "\0asm" and version 1, then sections
+// (id, byte size, contents): 1 types, 2 imports, 3 functions, 7 exports, 10 code.
+// Integers are LEB128 (unsigned for sizes and indexes, signed for i32/i64
+// constants). A function body is its locals (count, type runs) then expressions
+// ending in `end` (0x0b).
+
+export const I32 = 0x7f, I64 = 0x7e;
+
+/** Opcodes used by the translator. */
+export const Op = {
+  unreachable: 0x00,
+  block: 0x02,
+  loop: 0x03,
+  if: 0x04,
+  else: 0x05,
+  end: 0x0b,
+  br: 0x0c,
+  br_if: 0x0d,
+  br_table: 0x0e,
+  return: 0x0f,
+  call: 0x10,
+  drop: 0x1a,
+  select: 0x1b,
+  local_get: 0x20,
+  local_set: 0x21,
+  local_tee: 0x22,
+  i32_load: 0x28,
+  i64_load: 0x29,
+  i32_load8_s: 0x2c,
+  i32_load8_u: 0x2d,
+  i32_load16_s: 0x2e,
+  i32_load16_u: 0x2f,
+  i64_load8_s: 0x30,
+  i64_load8_u: 0x31,
+  i64_load16_s: 0x32,
+  i64_load16_u: 0x33,
+  i64_load32_s: 0x34,
+  i64_load32_u: 0x35,
+  i32_store: 0x36,
+  i64_store: 0x37,
+  i32_store8: 0x3a,
+  i32_store16: 0x3b,
+  i64_store8: 0x3c,
+  i64_store16: 0x3d,
+  i64_store32: 0x3e,
+  i32_const: 0x41,
+  i64_const: 0x42,
+  i32_eqz: 0x45,
+  i32_eq: 0x46,
+  i32_ne: 0x47,
+  i32_lt_s: 0x48,
+  i32_lt_u: 0x49,
+  i32_gt_s: 0x4a,
+  i32_gt_u: 0x4b,
+  i32_le_s: 0x4c,
+  i32_le_u: 0x4d,
+  i32_ge_s: 0x4e,
+  i32_ge_u: 0x4f,
+  i64_eqz: 0x50,
+  i64_eq: 0x51,
+  i64_ne: 0x52,
+  i64_lt_s: 0x53,
+  i64_lt_u: 0x54,
+  i64_gt_s: 0x55,
+  i64_gt_u: 0x56,
+  i64_le_s: 0x57,
+  i64_le_u: 0x58,
+  i64_ge_s: 0x59,
+  i64_ge_u: 0x5a,
+  i32_add: 0x6a,
+  i32_sub: 0x6b,
+  i32_mul: 0x6c,
+  i32_div_s: 0x6d,
+  i32_div_u: 0x6e,
+  i32_rem_s: 0x6f,
+  i32_rem_u: 0x70,
+  i32_and: 0x71,
+  i32_or: 0x72,
+  i32_xor: 0x73,
+  i32_shl: 0x74,
+  i32_shr_s: 0x75,
+  i32_shr_u: 0x76,
+  i64_add: 0x7c,
+  i64_sub: 0x7d,
+  i64_mul: 0x7e,
+  i64_div_s: 0x7f,
+  i64_div_u: 0x80,
+  i64_rem_s: 0x81,
+  i64_rem_u: 0x82,
+  i64_and: 0x83,
+  i64_or: 0x84,
+  i64_xor: 0x85,
+  i64_shl: 0x86,
+  i64_shr_s: 0x87,
+  i64_shr_u: 0x88,
+  i32_wrap_i64: 0xa7,
+  i64_extend_i32_s: 0xac,
+  i64_extend_i32_u: 0xad,
+} as const;
+
+/** Append an unsigned LEB128 number. */
+export function uleb(out: number[], n: number): void {
+  do {
+    let b = n & 0x7f;
+    n = Math.floor(n / 128);
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+}
+
+/** Append a signed LEB128 number (any int32). */
+export function sleb(out: number[], n: number): void {
+  n |= 0;
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+/** Append a signed LEB128 64-bit number given as (lo, hi) int32 halves, without BigInt. */
+export function sleb64(out: number[], lo: number, hi: number): void {
+  lo |= 0;
+  hi |= 0;
+  for (;;) {
+    const b = lo & 0x7f;
+    // Shift the 64-bit pair right by 7, arithmetically.
+    lo = (lo >>> 7) | (hi << 25);
+    hi >>= 7;
+    const done = (hi === 0 && lo === 0 && (b & 0x40) === 0) ||
+      (hi === -1 && lo === -1 && (b & 0x40) !== 0);
+    if (done) {
+      out.push(b);
+      return;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+/** A function body under construction: locals and code bytes. */
+export class FuncBuilder {
+  readonly code: number[] = [];
+  private readonly localTypes: number[] = [];
+  private readonly params: number;
+
+  /** A body for a function with `params` parameters (they are locals 0..params-1). */
+  constructor(params: number) {
+    this.params = params;
+  }
+
+  /** Declare a local of type t; returns its index. */
+  local(t: number): number {
+    this.localTypes.push(t);
+    return this.params + this.localTypes.length - 1;
+  }
+
+  /** Emit raw bytes. */
+  op(...bytes: number[]): this {
+    for (const b of bytes) this.code.push(b);
+    return this;
+  }
+
+  /** Emit an opcode with one unsigned immediate (local index, label depth, function index). */
+  opU(op: number, n: number): this {
+    this.code.push(op);
+    uleb(this.code, n);
+    return this;
+  }
+
+  /** i32.const n. */
+  i32(n: number): this {
+    this.code.push(Op.i32_const);
+    sleb(this.code, n);
+    return this;
+  }
+
+  /** i64.const (lo, hi). */
+  i64(lo: number, hi: number): this {
+    this.code.push(Op.i64_const);
+    sleb64(this.code, lo, hi);
+    return this;
+  }
+
+  /** local.get i. */
+  get(i: number): this {
+    return this.opU(Op.local_get, i);
+  }
+
+  /** local.set i. */
+  set(i: number): this {
+    return this.opU(Op.local_set, i);
+  }
+
+  /** local.tee i. */
+  tee(i: number): this {
+    return this.opU(Op.local_tee, i);
+  }
+
+  /** A memory access opcode with alignment log2 and byte offset. */
+  mem(op: number, align: number, offset: number): this {
+    this.code.push(op);
+    uleb(this.code, align);
+    uleb(this.code, offset);
+    return this;
+  }
+
+  /** The finished body: size, locals in runs of one type, code, end. */
+  bytes(): number[] {
+    const body: number[] = [];
+    const runs: [number, number][] = [];
+    for (const t of this.localTypes) {
+      const last = runs[runs.length - 1];
+      if (last && last[1] === t) last[0]++;
+      else runs.push([1, t]);
+    }
+    uleb(body, runs.length);
+    for (const [n, t] of runs) {
+      uleb(body, n);
+      body.push(t);
+    }
+    for (const b of this.code) body.push(b);
+    body.push(Op.end);
+    const out: number[] = [];
+    uleb(out, body.length);
+    for (const b of body) out.push(b);
+    return out;
+  }
+}
+
+/** A function signature: parameter and result types. */
+export interface FuncType {
+  params: number[];
+  results: number[];
+}
+
+/** Encode a string as a length-prefixed name. */
+function name(out: number[], s: string): void {
+  const b = new TextEncoder().encode(s);
+  uleb(out, b.length);
+  for (const x of b) out.push(x);
+}
+
+/** Append a section with its id and size. */
+function section(out: number[], id: number, body: number[]): void {
+  out.push(id);
+  uleb(out, body.length);
+  for (const b of body) out.push(b);
+}
+
+export interface ModuleSpec {
+  types: FuncType[];
+  /** Imported functions: module "env", name, type index. They take function indexes 0.. */
+  imports: { name: string; type: number }[];
+  /** Pages of the imported memory "env"."mem" (its declared minimum). */
+  memoryPages: number;
+  /** Defined functions: type index and body; exported under `export` if given. */
+  funcs: { type: number; body: FuncBuilder; export?: string }[];
+}
+
+/** Assemble a module's bytes. */
+export function buildModule(spec: ModuleSpec): Uint8Array<ArrayBuffer> {
+  const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  const types: number[] = [];
+  uleb(types, spec.types.length);
+  for (const t of spec.types) {
+    types.push(0x60);
+    uleb(types, t.params.length);
+    types.push(...t.params);
+    uleb(types, t.results.length);
+    types.push(...t.results);
+  }
+  section(out, 1, types);
+  const imports: number[] = [];
+  uleb(imports, spec.imports.length + 1);
+  name(imports, "env");
+  name(imports, "mem");
+  imports.push(0x02, 0x00);
+  uleb(imports, spec.memoryPages);
+  for (const im of spec.imports) {
+    name(imports, "env");
+    name(imports, im.name);
+    imports.push(0x00);
+    uleb(imports, im.type);
+  }
+  section(out, 2, imports);
+  const funcs: number[] = [];
+  uleb(funcs, spec.funcs.length);
+  for (const f of spec.funcs) uleb(funcs, f.type);
+  section(out, 3, funcs);
+  const exports: number[] = [];
+  const exported = spec.funcs.map((f, i) => [f.export, i] as const).filter(([e]) => e);
+  uleb(exports, exported.length);
+  for (const [e, i] of exported) {
+    name(exports, e!);
+    exports.push(0x00);
+    uleb(exports, spec.imports.length + i);
+  }
+  section(out, 7, exports);
+  const code: number[] = [];
+  uleb(code, spec.funcs.length);
+  for (const f of spec.funcs) for (const b of f.body.bytes()) code.push(b);
+  section(out, 10, code);
+  return new Uint8Array(out);
+}
