@@ -10,6 +10,8 @@ import type { KernelStats } from "./kernel/main.ts";
 import { fsFiles, programImages } from "./userland/images.ts";
 import { type CapturedRun, captureRun } from "./userland/grade_run.ts";
 import { grade } from "./userland/grade.ts";
+import { chooseRules, LAB_YEARS, type LabYear, totalPoints } from "./userland/grade_rules.ts";
+import type { SbrkAbi } from "./kernel/sbrkabi.ts";
 
 export const VERSION = "0.1.0";
 
@@ -30,10 +32,13 @@ cat, echo, grep, wc, sh, ...). Its output streams to stdout and xv6lazy exits
 with the program's exit status (-1 becomes 255). Flags for xv6lazy itself go
 before PROGRAM; everything after it goes to the program.
 
-grade boots three fresh systems, types 'echo hi', 'lazytests' and 'usertests'
-at the shell prompt, and judges the console output with the lab grader's rules
-(time limits 30 s, 30 s and 600 s of emulated time). It prints the report and
-'Score: N/100', and exits 0 only at 100/100.
+grade boots fresh systems the way the lab's grader does, types a command at
+the shell prompt of each ('echo hi', 'lazytests', 'usertests'), and judges the
+console output with the grader's rules, in emulated time. The rules are those
+of the lab revision whose usertests is on the disk (2019, 2020, or the 2022
+port; a year without a lab uses the nearest earlier one), or of --lab YEAR; the
+report's first line says which. It prints the report and 'Score: N/M', and
+exits 0 only at full marks.
 
 Flags:
   --fs IMAGE   boot from an xv6 file-system image file instead of the built-in
@@ -41,6 +46,14 @@ Flags:
                changed unless --save is given
   --save       with --fs: write the disk back to IMAGE at exit
   --eager      turn lazy allocation off (sbrk allocates at once, as before the lab)
+  --sbrk-abi=auto|classic|2025
+               what system call 12 means. classic: sbrk(n), lazy (the lab).
+               2025: sbrk(n, type) of xv6-riscv 2025, type 1 (SBRK_EAGER)
+               allocating at once, type 2 (SBRK_LAZY) lazily. auto (default):
+               decided per program at exec from its code: 2025 when its calls
+               to the sbrk stub (li a7,12; ecall) load 1 or 2 into a1 just
+               before, as 2025's sbrk and sbrklazy do; else classic
+  --lab YEAR   grade with the rules of that year's lab (2019, 2020 or 2022)
   --stats      at exit, print counters on stderr: page faults served, pages
                allocated and freed, processes killed by faults, instructions
                retired, MIPS, timer ticks
@@ -58,10 +71,11 @@ Examples:
   xv6lazy --eager lazytests        see lazytests fail without lazy allocation
   xv6lazy --trace usertests sbrkarg  every sbrk and lazy fault of one test
   xv6lazy grade                    the lab's grade report
+  xv6lazy --fs fs.img grade        grade another disk's programs by their year's rules
   xv6lazy --fs fs.img --save       a shell on a disk image, saving changes
 
 Exit codes: the program's status in run mode; 0 for the shell; for grade 0 at
-100/100, else 1; 2 for bad usage; 70 for an internal error.
+full marks, else 1; 2 for bad usage; 70 for an internal error.
 `;
 
 /** A mistake on the command line or in its inputs: one line on stderr, exit 2. */
@@ -71,6 +85,8 @@ interface Flags {
   fs?: string;
   save: boolean;
   eager: boolean;
+  sbrkAbi: "auto" | SbrkAbi;
+  lab?: LabYear;
   stats: boolean;
   trace: boolean;
   help: boolean;
@@ -81,11 +97,16 @@ const OPTIONS = {
   fs: { type: "string" },
   save: { type: "boolean" },
   eager: { type: "boolean" },
+  "sbrk-abi": { type: "string" },
+  lab: { type: "string" },
   stats: { type: "boolean" },
   trace: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 } as const;
+
+/** Flags whose value may come as the next argument. */
+const VALUE_FLAGS = ["--fs", "--sbrk-abi", "--lab"];
 
 /** Split the command line into xv6lazy's flags and the program with its arguments. */
 export function parseCommandLine(args: string[]): { flags: Flags; rest: string[] } {
@@ -95,7 +116,7 @@ export function parseCommandLine(args: string[]): { flags: Flags; rest: string[]
     const a = args[i];
     if (a === "--") break;
     if (!a.startsWith("-") || a === "-") break;
-    i += a === "--fs" ? 2 : 1;
+    i += VALUE_FLAGS.includes(a) ? 2 : 1;
   }
   let own = args.slice(0, Math.min(i, args.length));
   let rest = args.slice(Math.min(i, args.length));
@@ -123,6 +144,8 @@ export function parseCommandLine(args: string[]): { flags: Flags; rest: string[]
       fs: values.fs,
       save: values.save ?? false,
       eager: values.eager ?? false,
+      sbrkAbi: sbrkAbiFlag(values["sbrk-abi"]),
+      lab: labFlag(values.lab),
       stats: values.stats ?? false,
       trace: values.trace ?? false,
       help: values.help ?? false,
@@ -130,6 +153,22 @@ export function parseCommandLine(args: string[]): { flags: Flags; rest: string[]
     },
     rest,
   };
+}
+
+/** The value of --sbrk-abi: auto (the default), classic or 2025. */
+function sbrkAbiFlag(v: string | undefined): "auto" | SbrkAbi {
+  if (v === undefined || v === "auto" || v === "classic" || v === "2025") return v ?? "auto";
+  throw new UsageError(`--sbrk-abi must be auto, classic or 2025, not '${v}'`);
+}
+
+/** The value of --lab: a year that has a table of rules. */
+function labFlag(v: string | undefined): LabYear | undefined {
+  if (v === undefined) return undefined;
+  const year = LAB_YEARS.find((y) => String(y) === v);
+  if (year === undefined) {
+    throw new UsageError(`--lab must be one of ${LAB_YEARS.join(", ")}, not '${v}'`);
+  }
+  return year;
 }
 
 /** The first line of an exception's message. */
@@ -219,17 +258,20 @@ function colourOn(): boolean {
   return Deno.stdout.isTerminal() && !Deno.noColor;
 }
 
-/** `xv6lazy grade`: three fresh boots, judged by the grader's rules; 0 only at 100/100. */
+/** `xv6lazy grade`: fresh boots, judged by the rules of the disk's lab revision; 0 only at full marks. */
 async function gradeCommand(flags: Flags, image: Uint8Array): Promise<number> {
+  const choice = chooseRules(new RootDir(image).read("usertests"), flags.lab);
   const colour = colourOn();
   const progress = Deno.stderr.isTerminal();
   let total: StatsTotal | null = null;
+  const full = totalPoints(choice.rules);
   const score = await grade(
     (run) => {
       const t0 = performance.now();
       const out: CapturedRun = captureRun(run, {
         fsImage: image, // not reset between runs, as with the lab's grader
         eager: flags.eager,
+        sbrkAbi: flags.sbrkAbi,
         onTestStart: progress
           ? (name) => {
             const t = ((performance.now() - t0) / 1000).toFixed(1);
@@ -246,10 +288,11 @@ async function gradeCommand(flags: Flags, image: Uint8Array): Promise<number> {
       paint: (st, s) =>
         colour ? styleText(st === "OK" ? "green" : "red", s, { validateStream: false }) : s,
     },
+    choice,
   );
   saveImage(flags, image);
   if (flags.stats && total) printStats(total);
-  return score === 100 ? 0 : 1;
+  return score === full ? 0 : 1;
 }
 
 /** Run xv6lazy with a command line; returns the exit code. */
@@ -290,6 +333,7 @@ export async function main(args: string[]): Promise<number> {
   const result = await runSession({
     fsImage: image,
     eager: flags.eager,
+    sbrkAbi: flags.sbrkAbi,
     initArgs,
     typed,
     trace: flags.trace,

@@ -6,7 +6,7 @@
 //   typed mode  a foreign image's shell gets one command typed at its first prompt,
 //               and the session ends at the next prompt (as the lab's grader does)
 
-import { boot, type KernelStats } from "../kernel/main.ts";
+import { boot, type BootOptions, type KernelStats } from "../kernel/main.ts";
 import { ConsoleDevice } from "../machine/console.ts";
 import {
   enterRawMode,
@@ -24,6 +24,8 @@ export const SLICE = 1_000_000;
 export interface SessionOptions {
   fsImage: Uint8Array;
   eager: boolean;
+  /** What system call 12 means (--sbrk-abi); default: decided per program. */
+  sbrkAbi?: BootOptions["sbrkAbi"];
   /** Run mode: the program and its arguments. */
   initArgs?: string[];
   /** Typed mode: the command line to type at the first prompt. */
@@ -94,6 +96,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
     fsImage: opts.fsImage,
     console: dev,
     eager: opts.eager,
+    sbrkAbi: opts.sbrkAbi,
     initArgs: opts.initArgs,
     trace: opts.trace
       ? (line) => {
