@@ -50,8 +50,8 @@ Flags:
                what system call 12 means. classic: sbrk(n), lazy (the lab).
                2025: sbrk(n, type) of xv6-riscv 2025, type 1 (SBRK_EAGER)
                allocating at once, type 2 (SBRK_LAZY) lazily. auto (default):
-               decided per program at exec from its code: 2025 when its calls
-               to the sbrk stub (li a7,12; ecall) load 1 or 2 into a1 just
+               decided per program at exec from its code: 2025 when most calls
+               to its sbrk stub (li a7,12; ecall) load 1 or 2 into a1 just
                before, as 2025's sbrk and sbrklazy do; else classic
   --lab YEAR   grade with the rules of that year's lab (2019, 2020 or 2022)
   --stats      at exit, print counters on stderr: page faults served, pages
