@@ -3,24 +3,43 @@
 
 import { parseArgs, styleText } from "./machine/deps.ts";
 import { RootDir, sameBytes } from "./kernel/fsroot.ts";
-import { restoreTerminal, writeErr, writeOut } from "./machine/host.ts";
+import { restoreTerminal, StdoutError, writeErr, writeOut } from "./machine/host.ts";
 import { runSession } from "./userland/session.ts";
 import { checkImage, mkfs } from "./kernel/mkfs.ts";
-import type { KernelStats } from "./kernel/main.ts";
 import { fsFiles, programImages } from "./userland/images.ts";
 import { type CapturedRun, captureRun } from "./userland/grade_run.ts";
-import { grade } from "./userland/grade.ts";
-import { chooseRules, LAB_YEARS, type LabYear, totalPoints } from "./userland/grade_rules.ts";
+import { grade, pointsOf, selectedRuns } from "./userland/grade.ts";
+import { chooseRules, LAB_YEARS, type LabYear, type RulesChoice } from "./userland/grade_rules.ts";
 import type { SbrkAbi } from "./kernel/sbrkabi.ts";
+import { qemuMain } from "./userland/qemu_cli.ts";
+import { firstLine, UsageError } from "./cli/usage_error.ts";
+import { readImageFile } from "./cli/image_file.ts";
+import { ownFlagAfterProgram, runArgs, typedCommand } from "./cli/run_args.ts";
+import { parseTraceFilter } from "./cli/trace_filter.ts";
+import { addStats, printStats, type StatsTotal } from "./cli/stats.ts";
+import { GradeJson, gradeSubset, saveRunLog } from "./cli/grade_output.ts";
+import {
+  EXIT_BROKEN_PIPE,
+  EXIT_INTERNAL,
+  EXIT_IOERR,
+  EXIT_PANIC,
+  EXIT_STOPPED,
+  EXIT_USAGE,
+} from "./cli/exits.ts";
 
 export const VERSION = "0.1.0";
+
+/** Emulated seconds a run-mode or piped session may take unless --timeout says otherwise. */
+export const DEFAULT_TIMEOUT = 600;
 
 const HELP = `xv6lazy ${VERSION}: xv6 with lazy page allocation, on an emulated RISC-V machine.
 
 Usage:
   xv6lazy [FLAGS]                    boot to the xv6 shell
   xv6lazy [FLAGS] PROGRAM [ARGS...]  run one program and exit with its status
-  xv6lazy [FLAGS] grade              grade the lab the way \`make grade\` does
+  xv6lazy [FLAGS] grade [PART...]    grade the lab the way \`make grade\` does
+  xv6lazy --list                     list the programs on the disk
+  xv6lazy qemu [QEMU OPTIONS]        stand in for qemu-system-riscv64 (see qemu -help)
 
 Shell: with a terminal, keys go to xv6's console (backspace, ^U erases the line,
 ^D ends input, ^P lists processes with their size and resident pages); quit
@@ -30,7 +49,8 @@ shell and xv6lazy exits 0 once the input is used up and the system is idle.
 PROGRAM is a file in the root directory of the disk (usertests, lazytests, ls,
 cat, echo, grep, wc, sh, ...). Its output streams to stdout and xv6lazy exits
 with the program's exit status (-1 becomes 255). Flags for xv6lazy itself go
-before PROGRAM; everything after it goes to the program.
+before PROGRAM; everything after it goes to the program (xv6lazy's own long
+flags there are refused; write -- before PROGRAM to pass them on anyway).
 
 grade boots fresh systems the way the lab's grader does, types a command at
 the shell prompt of each ('echo hi', 'lazytests', 'usertests'), and judges the
@@ -38,7 +58,8 @@ console output with the grader's rules, in emulated time. The rules are those
 of the lab revision whose usertests is on the disk (2019, 2020, or the 2022
 port; a year without a lab uses the nearest earlier one), or of --lab YEAR; the
 report's first line says which. It prints the report and 'Score: N/M', and
-exits 0 only at full marks.
+exits 0 only at full marks. PART picks runs: pte, lazy, usertests (default:
+all the rules' runs; the 2019 and 2020 rules have no pte run).
 
 Flags:
   --fs IMAGE   boot from an xv6 file-system image file instead of the built-in
@@ -53,13 +74,22 @@ Flags:
                decided per program at exec from its code: 2025 when most calls
                to its sbrk stub (li a7,12; ecall) load 1 or 2 into a1 just
                before, as 2025's sbrk and sbrklazy do; else classic
-  --lab YEAR   grade with the rules of that year's lab (2019, 2020 or 2022)
-  --stats      at exit, print counters on stderr: page faults served, pages
-               allocated and freed, processes killed by faults, instructions
-               retired, MIPS, timer ticks
-  --trace      print a line on stderr for every lazy page fault (pid, virtual
+  --stats      at exit, print counters on stderr, each with what it counts: page
+               faults served, pages allocated and freed, processes killed by
+               faults, instructions retired, ticks, run time, MIPS, wall time
+  --trace[=FILTER]
+               print a line on stderr for every lazy page fault (pid, virtual
                address, the physical page it got), every sbrk, and every fault
-               that kills a process: watch lazy allocation happen
+               that kills a process. FILTER: comma-separated sbrk, faults, pid:N
+  --timeout SECONDS
+               stop a run-mode or piped session after SECONDS of emulated time
+               (default ${DEFAULT_TIMEOUT}; 0 = no limit; an interactive shell has none)
+  --quiet      leave out the page-table dump that exec prints for process 1
+  --list       list the programs in the disk's root directory, and exit
+  --lab YEAR   with grade: use the rules of that year's lab (2019, 2020 or 2022)
+  --json       with grade: print the report as JSON (items, points, verdicts,
+               reasons, times) instead of text
+  --logs DIR   with grade: save each run's console output as DIR/xv6.out.RUN
   -h, --help   show this help
   --version    show the version
 
@@ -69,17 +99,18 @@ Examples:
   xv6lazy usertests sbrkmuch       run one usertests test
   xv6lazy --stats lazytests        run lazytests, then show the counters
   xv6lazy --eager lazytests        see lazytests fail without lazy allocation
-  xv6lazy --trace usertests sbrkarg  every sbrk and lazy fault of one test
+  xv6lazy --trace=pid:4 usertests sbrkarg  the sbrk calls and faults of one test
   xv6lazy grade                    the lab's grade report
+  xv6lazy grade lazy --logs out    grade only lazytests, keeping its output
   xv6lazy --fs fs.img grade        grade another disk's programs by their year's rules
   xv6lazy --fs fs.img --save       a shell on a disk image, saving changes
 
 Exit codes: the program's status in run mode; 0 for the shell; for grade 0 at
-full marks, else 1; 2 for bad usage; 70 for an internal error.
+full marks, else 1; ${EXIT_USAGE} for bad usage; ${EXIT_PANIC} when the xv6 kernel panicked; ${EXIT_IOERR} when
+stdout cannot be written (${EXIT_BROKEN_PIPE}, quietly, when its reader has gone); ${EXIT_STOPPED} when
+xv6lazy stopped a system that could not finish (--timeout, or no process can
+make progress); ${EXIT_INTERNAL} for an internal error.
 `;
-
-/** A mistake on the command line or in its inputs: one line on stderr, exit 2. */
-class UsageError extends Error {}
 
 interface Flags {
   fs?: string;
@@ -89,6 +120,13 @@ interface Flags {
   lab?: LabYear;
   stats: boolean;
   trace: boolean;
+  /** --trace=FILTER's FILTER. */
+  traceFilter?: string;
+  timeout?: string;
+  quiet: boolean;
+  list: boolean;
+  json: boolean;
+  logs?: string;
   help: boolean;
   version: boolean;
 }
@@ -101,31 +139,62 @@ const OPTIONS = {
   lab: { type: "string" },
   stats: { type: "boolean" },
   trace: { type: "boolean" },
+  timeout: { type: "string" },
+  quiet: { type: "boolean" },
+  list: { type: "boolean" },
+  json: { type: "boolean" },
+  logs: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 } as const;
 
-/** Flags whose value may come as the next argument. */
-const VALUE_FLAGS = ["--fs", "--sbrk-abi", "--lab"];
+/** Whether a flag takes the next argument as its value (`--fs IMAGE`, not `--fs=IMAGE`). */
+function takesValue(a: string): boolean {
+  const name = a.slice(2) as keyof typeof OPTIONS;
+  return a.startsWith("--") && OPTIONS[name]?.type === "string";
+}
+
+/** The command line: xv6lazy's flags, and the program with its arguments (or grade and its parts). */
+export interface CommandLine {
+  flags: Flags;
+  rest: string[];
+  /** `--` stood before PROGRAM: its arguments go to it whatever they look like. */
+  explicit: boolean;
+}
 
 /** Split the command line into xv6lazy's flags and the program with its arguments. */
-export function parseCommandLine(args: string[]): { flags: Flags; rest: string[] } {
+export function parseCommandLine(args: string[]): CommandLine {
   // Flags come before PROGRAM; the program's own arguments may look like flags.
   let i = 0;
   while (i < args.length) {
     const a = args[i];
     if (a === "--") break;
     if (!a.startsWith("-") || a === "-") break;
-    i += VALUE_FLAGS.includes(a) ? 2 : 1;
+    i += takesValue(a) ? 2 : 1;
   }
   let own = args.slice(0, Math.min(i, args.length));
   let rest = args.slice(Math.min(i, args.length));
-  if (rest[0] === "--") rest = rest.slice(1);
+  const explicit = rest[0] === "--";
+  if (explicit) rest = rest.slice(1);
   else if (rest[0] === "grade") {
-    // `xv6lazy grade --eager` reads naturally too.
-    own = own.concat(rest.slice(1));
-    rest = ["grade"];
+    // `xv6lazy grade --eager lazy` reads naturally too: flags anywhere, parts as words.
+    const parts: string[] = [];
+    for (let j = 1; j < rest.length; j++) {
+      if (!rest[j].startsWith("-")) parts.push(rest[j]);
+      else {
+        own.push(rest[j]);
+        if (takesValue(rest[j]) && j + 1 < rest.length) own.push(rest[++j]);
+      }
+    }
+    rest = ["grade", ...parts];
   }
+  // --trace=FILTER: the filter is kept apart, since --trace alone takes no value.
+  let traceFilter: string | undefined;
+  own = own.map((a) => {
+    if (!a.startsWith("--trace=")) return a;
+    traceFilter = a.slice("--trace=".length);
+    return "--trace";
+  });
   let values;
   try {
     ({ values } = parseArgs({
@@ -148,10 +217,17 @@ export function parseCommandLine(args: string[]): { flags: Flags; rest: string[]
       lab: labFlag(values.lab),
       stats: values.stats ?? false,
       trace: values.trace ?? false,
+      traceFilter,
+      timeout: values.timeout,
+      quiet: values.quiet ?? false,
+      list: values.list ?? false,
+      json: values.json ?? false,
+      logs: values.logs,
       help: values.help ?? false,
       version: values.version ?? false,
     },
     rest,
+    explicit,
   };
 }
 
@@ -171,32 +247,13 @@ function labFlag(v: string | undefined): LabYear | undefined {
   return year;
 }
 
-/** The first line of an exception's message. */
-function firstLine(e: unknown): string {
-  const m = e instanceof Error ? e.message : String(e);
-  return m.split("\n")[0];
-}
-
 /** The disk to boot: the user's image file, or a fresh one from the embedded programs. */
 function loadImage(flags: Flags): Uint8Array {
   if (flags.fs === undefined) {
     if (flags.save) throw new UsageError("--save needs --fs IMAGE");
     return mkfs(fsFiles);
   }
-  if (flags.fs === "") throw new UsageError("--fs needs a file name");
-  let bytes: Uint8Array;
-  try {
-    bytes = Deno.readFileSync(flags.fs);
-  } catch (e) {
-    const why = e instanceof Deno.errors.NotFound
-      ? "no such file"
-      : e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable
-      ? "permission denied"
-      : e instanceof Deno.errors.IsADirectory
-      ? "it is a directory"
-      : firstLine(e);
-    throw new UsageError(`cannot read disk image ${flags.fs}: ${why}`);
-  }
+  const bytes = readImageFile(flags.fs);
   const bad = checkImage(bytes) ?? rootProblem(bytes);
   if (bad !== null) throw new UsageError(`${flags.fs} is not a usable xv6 disk image: ${bad}`);
   return bytes;
@@ -212,6 +269,16 @@ function rootProblem(bytes: Uint8Array): string | null {
   }
 }
 
+/** The root directory of the image, and its /init's bytes; a UsageError if they cannot be read. */
+function lookAtRoot(flags: Flags, image: Uint8Array): { root: RootDir; init: Uint8Array | null } {
+  try {
+    const root = new RootDir(image);
+    return { root, init: root.read("init") };
+  } catch (e) {
+    throw new UsageError(`${flags.fs} is not a usable xv6 disk image: ${firstLine(e)}`);
+  }
+}
+
 /** With --save, write the disk image back to the --fs file. */
 function saveImage(flags: Flags, image: Uint8Array): void {
   if (!flags.save || flags.fs === undefined) return;
@@ -222,49 +289,50 @@ function saveImage(flags: Flags, image: Uint8Array): void {
   }
 }
 
-interface StatsTotal {
-  stats: KernelStats;
-  seconds: number;
-}
-
-/** Add one run's counters to the running total (grade sums its three runs). */
-function addStats(total: StatsTotal | null, s: KernelStats, seconds: number): StatsTotal {
-  if (!total) return { stats: { ...s }, seconds };
-  const t = total.stats;
-  for (const k of Object.keys(t) as (keyof KernelStats)[]) t[k] = (t[k] ?? 0) + (s[k] ?? 0);
-  total.seconds += seconds;
-  return total;
-}
-
-/** Print the --stats table on stderr. */
-function printStats(total: StatsTotal): void {
-  const s = total.stats;
-  const mips = total.seconds > 0 ? s.instructions / total.seconds / 1e6 : 0;
-  const rows: [string, string][] = [
-    ["page faults served", String(s.pageFaults)],
-    ["pages allocated", String(s.pagesAllocated)],
-    ["pages freed", String(s.pagesFreed)],
-    ["processes killed by faults", String(s.faultKills)],
-    ["instructions retired", String(s.instructions)],
-    ["MIPS", mips.toFixed(1)],
-    ["ticks", String(s.ticks)],
-    ["wall time", `${total.seconds.toFixed(2)} s`],
-  ];
-  writeErr("xv6lazy stats:\n" + rows.map(([k, v]) => `  ${k.padEnd(28)}${v}\n`).join(""));
-}
-
 /** Colour the report only on a terminal, and never with NO_COLOR. */
 function colourOn(): boolean {
   return Deno.stdout.isTerminal() && !Deno.noColor;
 }
 
-/** `xv6lazy grade`: fresh boots, judged by the rules of the disk's lab revision; 0 only at full marks. */
-async function gradeCommand(flags: Flags, image: Uint8Array): Promise<number> {
-  const choice = chooseRules(new RootDir(image).read("usertests"), flags.lab);
-  const colour = colourOn();
+/** Flags that make no sense with grade, or only with it: refuse them in one line. */
+function checkGradeFlags(flags: Flags, grading: boolean): void {
+  if (grading) {
+    if (flags.trace) throw new UsageError("--trace does not work with grade (try it in run mode)");
+    if (flags.timeout !== undefined) {
+      throw new UsageError("--timeout does not apply to grade, which keeps the grader's limits");
+    }
+    if (flags.quiet) throw new UsageError("--quiet does not apply to grade");
+  } else {
+    if (flags.json) throw new UsageError("--json goes with grade");
+    if (flags.logs !== undefined) throw new UsageError("--logs goes with grade");
+    if (flags.lab !== undefined) throw new UsageError("--lab goes with grade");
+  }
+}
+
+/** The rules to grade by: --lab YEAR, else those of the revision of the disk's usertests. */
+function gradeRules(flags: Flags, image: Uint8Array): RulesChoice {
+  const { root } = lookAtRoot(flags, image);
+  let usertests: Uint8Array | null;
+  try {
+    usertests = root.read("usertests");
+  } catch (e) {
+    throw new UsageError(`${flags.fs} is not a usable xv6 disk image: ${firstLine(e)}`);
+  }
+  return chooseRules(usertests, flags.lab);
+}
+
+/**
+ * `xv6lazy grade [PART...]`: fresh boots judged by the rules of the disk's lab revision
+ * (or --lab's); 0 only at full marks of the runs graded.
+ */
+async function gradeCommand(flags: Flags, image: Uint8Array, parts: string[]): Promise<number> {
+  const choice = gradeRules(flags, image);
+  const { rules } = choice;
+  const only = gradeSubset(parts, rules);
+  const colour = colourOn() && !flags.json;
   const progress = Deno.stderr.isTerminal();
+  const json = flags.json ? new GradeJson(VERSION, choice, only) : null;
   let total: StatsTotal | null = null;
-  const full = totalPoints(choice.rules);
   const score = await grade(
     (run) => {
       const t0 = performance.now();
@@ -280,24 +348,52 @@ async function gradeCommand(flags: Flags, image: Uint8Array): Promise<number> {
           : undefined,
       });
       if (progress) writeErr("\r\x1b[K"); // clear the progress line
-      if (out.stats) total = addStats(total, out.stats, out.seconds);
+      if (flags.logs !== undefined) out.log = saveRunLog(flags.logs, run, out.text);
+      if (out.stats) total = addStats(total, out.stats, out.seconds, out.seconds);
       return out;
     },
     {
-      write: writeOut,
+      write: json ? () => {} : writeOut,
       paint: (st, s) =>
         colour ? styleText(st === "OK" ? "green" : "red", s, { validateStream: false }) : s,
+      only,
+      onRun: json?.onRun,
     },
     choice,
   );
+  if (json) writeOut(json.render(flags.eager));
   saveImage(flags, image);
   if (flags.stats && total) printStats(total);
-  return score === full ? 0 : 1;
+  return score === pointsOf(rules, selectedRuns(rules, only)) ? 0 : 1;
+}
+
+/** --timeout SECONDS, or the default for the session: emulated seconds, 0 = no limit. */
+function timeoutSeconds(flags: Flags, interactiveShell: boolean): number {
+  if (flags.timeout === undefined) return interactiveShell ? 0 : DEFAULT_TIMEOUT;
+  const t = Number(flags.timeout);
+  if (flags.timeout.trim() === "" || !Number.isFinite(t) || t < 0) {
+    throw new UsageError(`--timeout wants a number of seconds, not '${flags.timeout}'`);
+  }
+  return t;
+}
+
+/** `xv6lazy --list`: the programs (ELF files) in the disk's root directory, one a line. */
+function listPrograms(flags: Flags, image: Uint8Array): number {
+  const { root } = lookAtRoot(flags, image);
+  const names = root.names().filter((n) => {
+    if (n === "." || n === "..") return false;
+    const bytes = root.read(n);
+    return bytes !== null && bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 &&
+      bytes[2] === 0x4c && bytes[3] === 0x46;
+  });
+  writeOut(names.sort().map((n) => n + "\n").join(""));
+  return 0;
 }
 
 /** Run xv6lazy with a command line; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
-  const { flags, rest } = parseCommandLine(args);
+  if (args[0] === "qemu") return await qemuMain(args.slice(1), VERSION);
+  const { flags, rest, explicit } = parseCommandLine(args);
   if (flags.help) {
     writeOut(HELP);
     return 0;
@@ -306,28 +402,40 @@ export async function main(args: string[]): Promise<number> {
     writeOut(`xv6lazy ${VERSION}\n`);
     return 0;
   }
+  const grading = rest[0] === "grade" && !explicit;
+  checkGradeFlags(flags, grading);
+  const traceFilter = flags.traceFilter !== undefined
+    ? parseTraceFilter(flags.traceFilter)
+    : undefined;
+  if (rest.length > 0 && !grading && !explicit) {
+    const stray = ownFlagAfterProgram(rest, Object.keys(OPTIONS));
+    if (stray !== null) {
+      throw new UsageError(
+        `${stray} comes after ${rest[0]}, so it would go to ${rest[0]}; put xv6lazy's ` +
+          `flags before PROGRAM (or write -- before PROGRAM to pass it on)`,
+      );
+    }
+  }
+  const interactiveShell = rest.length === 0 && Deno.stdin.isTerminal();
+  const timeout = grading ? 0 : timeoutSeconds(flags, interactiveShell);
   const image = loadImage(flags);
-  if (rest[0] === "grade") return await gradeCommand(flags, image);
+  if (flags.list) return listPrograms(flags, image);
+  if (grading) return await gradeCommand(flags, image, rest.slice(1));
 
   let initArgs: string[] | undefined;
   let typed: string | undefined;
   if (rest.length > 0) {
-    const root = new RootDir(image);
-    const initBytes = root.read("init");
-    const ownInit = initBytes !== null && sameBytes(initBytes, programImages.init);
-    if (ownInit) {
-      const name = rest[0].replace(/^\/+/, "");
-      if (name === "" || (!name.includes("/") && !root.has(name))) {
-        throw new UsageError(
-          `unknown program '${rest[0]}' (the disk's root directory has: ${programList(root)})`,
-        );
-      }
-      initArgs = rest;
-    } else {
-      // A foreign image's init may not understand run mode: type the command instead.
-      typed = rest.join(" ");
+    const { root, init } = lookAtRoot(flags, image);
+    const name = rest[0].replace(/^\/+/, "");
+    if (name === "" || (!name.includes("/") && !root.has(name))) {
+      throw new UsageError(
+        `unknown program '${rest[0]}' (the disk's root directory has: ${programList(root)})`,
+      );
     }
-  } else if (Deno.stdin.isTerminal()) {
+    if (init !== null && sameBytes(init, programImages.init)) initArgs = runArgs(rest);
+    // A foreign image's init may not understand run mode: type the command instead.
+    else typed = typedCommand(rest);
+  } else if (interactiveShell) {
     writeErr("xv6lazy: booting xv6; quit with Ctrl-A x or Ctrl-C twice\n");
   }
   const result = await runSession({
@@ -337,9 +445,14 @@ export async function main(args: string[]): Promise<number> {
     initArgs,
     typed,
     trace: flags.trace,
+    traceFilter,
+    timeoutSeconds: timeout,
+    quiet: flags.quiet,
   });
   saveImage(flags, image);
-  if (flags.stats) printStats({ stats: result.stats, seconds: result.seconds });
+  if (flags.stats) {
+    printStats({ stats: result.stats, seconds: result.seconds, runSeconds: result.runSeconds });
+  }
   return result.code;
 }
 
@@ -357,18 +470,27 @@ async function entry(): Promise<never> {
     code = await main(Deno.args);
   } catch (e) {
     restoreTerminal();
-    if (e instanceof UsageError) {
-      writeErrSafe(`xv6lazy: ${e.message}\n`);
-      code = 2;
-    } else if (e instanceof Deno.errors.BrokenPipe) {
-      code = 0; // stdout went away (e.g. `| head`): stop quietly
-    } else {
-      writeErrSafe(`xv6lazy: internal error: ${firstLine(e)}\n`);
-      code = 70;
-    }
+    code = failureCode(e);
   }
   restoreTerminal();
   Deno.exit(code);
+}
+
+/** Report a failure that ended main() in one line (or none), and choose the exit code. */
+function failureCode(e: unknown): number {
+  if (e instanceof UsageError) {
+    writeErrSafe(`xv6lazy: ${e.message}\n`);
+    return EXIT_USAGE;
+  }
+  if (e instanceof StdoutError && !e.brokenPipe) {
+    writeErrSafe(`xv6lazy: ${e.message}\n`);
+    return EXIT_IOERR;
+  }
+  if (e instanceof StdoutError || e instanceof Deno.errors.BrokenPipe) {
+    return EXIT_BROKEN_PIPE; // the reader went away (e.g. `| head`): stop quietly
+  }
+  writeErrSafe(`xv6lazy: internal error: ${firstLine(e)}\n`);
+  return EXIT_INTERNAL;
 }
 
 /** Write to stderr, ignoring a closed stream. */

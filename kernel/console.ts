@@ -95,6 +95,11 @@ export function consoleintr(c: number): void {
   }
 }
 
+/** Whether some process sleeps in console read (so typed input would be taken). */
+export function consolewaiting(): boolean {
+  return anysleeping(cons);
+}
+
 /**
  * Deliver host input the way a person types: only while some process waits in
  * console read with no complete line buffered, and one line at a time.

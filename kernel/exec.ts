@@ -8,7 +8,7 @@ import { ilock, type Inode, iunlockput, namei, readi } from "./fs.ts";
 import { MAXARG, MAXVA, PGROUNDUP, PGSIZE } from "./param.ts";
 import { myproc, proc_freepagetable, proc_pagetable } from "./proc.ts";
 import { PTE_W, PTE_X } from "./riscv.ts";
-import { copyout, uvmalloc, uvmclear, vmprint, walkaddr } from "./vm.ts";
+import { copyout, uvmalloc, uvmclear, vmconfig, vmprint, walkaddr } from "./vm.ts";
 import { cpu } from "./cpu.ts";
 import { TF_EPC, tfreg, tfset } from "./trapframe.ts";
 import { kprintf } from "./console.ts";
@@ -50,6 +50,14 @@ function loadseg(
     cpu.ram.writeBytes(pa, bytes.subarray(i, Math.min(sz, i + PGSIZE)));
   }
   return bytes;
+}
+
+/** Bytes of the stack page that argv's strings and pointer array take, as exec lays them out. */
+export function argvbytes(argv: string[]): number {
+  let sp = PGSIZE; // the top of the stack page (page-aligned, so 16-byte aligned)
+  for (const arg of argv) sp = Math.floor((sp - arg.length - 1) / 16) * 16;
+  sp = Math.floor((sp - (argv.length + 1) * 8) / 16) * 16;
+  return PGSIZE - sp;
 }
 
 /** Execute the program at path with arguments argv; argc on success, -1 on failure. */
@@ -109,7 +117,7 @@ export function exec(path: string, argv: string[]): number {
   const stackbase = sp - PGSIZE;
 
   // The argument strings, then the argv[] array of pointers to them.
-  if (argv.length > MAXARG) return bad();
+  if (argv.length > MAXARG || argvbytes(argv) > PGSIZE) return bad();
   const ustack: number[] = [];
   for (const arg of argv) {
     sp -= arg.length + 1;
@@ -140,6 +148,6 @@ export function exec(path: string, argv: string[]): number {
   tfset(p.trapframe, tfreg(2), sp); // initial stack pointer
   tfset(p.trapframe, tfreg(11), sp); // a1 = argv
   proc_freepagetable(oldpagetable, oldsz);
-  if (p.pid === 1) vmprint(p.pagetable, (line) => kprintf(line + "\n"));
+  if (p.pid === 1 && vmconfig.vmprint) vmprint(p.pagetable, (line) => kprintf(line + "\n"));
   return argv.length; // ends up in a0, the first argument to main(argc, argv)
 }

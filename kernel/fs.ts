@@ -193,6 +193,9 @@ export function ilock(ip: Inode): void {
   if (ip.locked) throw new Error("panic: ilock: already locked");
   ip.locked = true;
   if (!ip.valid) {
+    if (ip.inum < 1 || ip.inum >= sb.ninodes) {
+      throw new Error(`panic: ilock: inode ${ip.inum} out of range`);
+    }
     const bp = bread(ip.dev, IBLOCK(ip.inum, sb));
     const d = decodeDinode(bp.data, dinodeOffset(ip.inum));
     brelse(bp);

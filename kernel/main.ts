@@ -7,7 +7,7 @@ import { cpu, cpuinit } from "./cpu.ts";
 import { kinit, kstats } from "./kalloc.ts";
 import { vmconfig, vmstats } from "./vm.ts";
 import { machinestate, procinit, userinit } from "./proc.ts";
-import { consoleinit, kprintf } from "./console.ts";
+import { consoleinit, consolewaiting, kprintf } from "./console.ts";
 import { binit } from "./bio.ts";
 import { fsinit } from "./fs.ts";
 import { ROOTDEV } from "./param.ts";
@@ -32,6 +32,8 @@ export interface BootOptions {
   initArgs?: string[];
   /** Receives one line per lazy page fault, sbrk and fatal fault (--trace). */
   trace?: (line: string) => void;
+  /** Leave out the page-table dump of pid 1 (--quiet). */
+  quiet?: boolean;
 }
 
 export interface KernelStats {
@@ -55,11 +57,17 @@ export interface System {
   run(budget: number): RunState;
   /** init's exit status once halted (run mode); -1 after a kernel panic. */
   readonly exitStatus: number;
+  /** The panic message once the kernel has panicked (at boot or later), else null; absent: unknown. */
+  readonly panic?: string | null;
+  /** Whether typed input would be taken now (a process waits in a console read); absent: assume so. */
+  consoleWaiting?(): boolean;
   /** Counters for --stats. */
   stats(): KernelStats;
 }
 
 export interface Kernel extends System {
+  readonly panic: string | null;
+  consoleWaiting(): boolean;
   /** The disk, so the CLI can save a --fs image back. */
   readonly disk: Disk;
 }
@@ -68,26 +76,22 @@ export interface Kernel extends System {
 export function boot(opts: BootOptions): Kernel {
   const machine = new Machine(opts.fsImage, opts.console);
   const disk = machine.disk;
-  cpuinit(machine.ram, machine.hart);
-  kinit(machine.ram);
-  vmconfig.lazy = !opts.eager;
-  vmconfig.trace = opts.trace ?? null;
-  sbrkconfig.abi = opts.sbrkAbi ?? "auto";
-  vmstats.lazyFaults = 0;
-  trapstats.syscalls = 0;
-  procinit();
-  schedinit();
-  machinestate.runMode = (opts.initArgs ?? []).length > 0;
-  consoleinit(machine.console);
-  binit(disk);
-  fsinit(ROOTDEV);
-  clockinit();
-  userinit(exec, opts.initArgs ?? []);
+  panicmsg = null;
+  consoleinit(machine.console); // first, as in xv6, so that a panic while booting is shown
+  try {
+    startkernel(machine, opts);
+  } catch (e) {
+    halt(e); // a panic while booting (a bad image, an /init that cannot run) halts the machine
+  }
   return {
     run: (budget) => guardedRun(budget),
     get exitStatus() {
       return machinestate.exitStatus;
     },
+    get panic() {
+      return panicmsg;
+    },
+    consoleWaiting: () => !machinestate.halted && consolewaiting(),
     stats: () => ({
       instructions: cpu.hart.instret,
       ticks: clock.ticks,
@@ -102,16 +106,48 @@ export function boot(opts: BootOptions): Kernel {
   };
 }
 
+/** Initialise every subsystem in xv6's order and make init runnable; throws on a panic. */
+function startkernel(machine: Machine, opts: BootOptions): void {
+  cpuinit(machine.ram, machine.hart);
+  kinit(machine.ram);
+  vmconfig.lazy = !opts.eager;
+  vmconfig.trace = opts.trace ?? null;
+  vmconfig.vmprint = !opts.quiet;
+  sbrkconfig.abi = opts.sbrkAbi ?? "auto";
+  vmstats.lazyFaults = 0;
+  trapstats.syscalls = 0;
+  procinit();
+  schedinit();
+  machinestate.runMode = (opts.initArgs ?? []).length > 0;
+  binit(machine.disk);
+  fsinit(ROOTDEV);
+  clockinit();
+  userinit(exec, opts.initArgs ?? []);
+}
+
+let panicmsg: string | null = null; // set once the kernel has panicked
+
+/**
+ * A kernel panic: print it on the console and halt the machine with status -1. An
+ * exception the kernel did not raise itself (a TypeError, say) is a bug in xv6lazy,
+ * and the message says so.
+ */
+function halt(e: unknown): void {
+  const msg = e instanceof Error ? e.message : String(e);
+  const bug = e instanceof Error && e.constructor !== Error ? `bug in xv6lazy (${e.name}): ` : "";
+  panicmsg = msg.startsWith("panic") ? msg : "panic: " + bug + msg;
+  kprintf(`\n${panicmsg}\n`);
+  machinestate.halted = true;
+  machinestate.exitStatus = -1;
+}
+
 /** Run the scheduler; a kernel panic halts the machine with a message instead of crashing the host. */
 function guardedRun(budget: number): RunState {
   if (machinestate.halted) return "halted";
   try {
     return scheduler(budget);
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    kprintf(`\n${msg.startsWith("panic") ? msg : "panic: " + msg}\n`);
-    machinestate.halted = true;
-    machinestate.exitStatus = -1;
+    halt(e);
     return "halted";
   }
 }

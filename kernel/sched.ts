@@ -14,6 +14,13 @@ export type RunState = "running" | "waiting" | "halted";
 
 let resume: Proc | null = null; // the process whose slice the last budget cut short
 
+/**
+ * Idle clock jumps one call of scheduler() makes before it returns: time passes
+ * without instructions while every process sleeps, and the caller must still get
+ * to check its time limit (a process may sleep for years of emulated time).
+ */
+export const IDLE_TICKS_PER_RUN = 10;
+
 /** Forget any cut-short process (at boot). */
 export function schedinit(): void {
   resume = null;
@@ -23,6 +30,7 @@ export function schedinit(): void {
 export function scheduler(budget: number): RunState {
   const hart = cpu.hart;
   const end = hart.instret + budget;
+  let jumps = 0;
   for (;;) {
     if (machinestate.halted) return "halted";
     if (hart.instret >= end) return "running";
@@ -33,6 +41,7 @@ export function scheduler(budget: number): RunState {
     if (p === null) {
       if (anysleeping(tickschan)) {
         clockintr(); // idle: jump the clock to the next tick
+        if (++jumps >= IDLE_TICKS_PER_RUN) return "running";
         continue;
       }
       return "waiting";

@@ -11,7 +11,11 @@ import { PA2PTE, PTE2PA, PTE_FLAGS, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X, PX } from
 import { curproc, type Proc } from "./proc.ts";
 
 /** Lazy allocation on (the lab) or off (--eager: sbrk allocates at once); trace gets one line per lazy fault. */
-export const vmconfig = { lazy: true, trace: null as ((line: string) => void) | null };
+export const vmconfig = {
+  lazy: true,
+  trace: null as ((line: string) => void) | null,
+  vmprint: true, // exec prints pid 1's page table (off with --quiet)
+};
 export const vmstats = { lazyFaults: 0 };
 
 /** Read the PTE stored at physical address a. */

@@ -9,32 +9,81 @@ export function writeAll(stream: { writeSync(p: Uint8Array): number }, bytes: Ui
 
 const encoder = new TextEncoder();
 
+/** Writing to stdout failed: it was closed (a broken pipe) or the device refused the bytes. */
+export class StdoutError extends Error {
+  /** True when the reader went away (EPIPE), which is no reason to complain. */
+  readonly brokenPipe: boolean;
+
+  constructor(cause: unknown) {
+    const why = cause instanceof Error ? cause.message.split("\n")[0] : String(cause);
+    super(`cannot write to standard output: ${why}`);
+    this.brokenPipe = cause instanceof Deno.errors.BrokenPipe;
+  }
+}
+
 /** Write text to stderr. */
 export function writeErr(text: string): void {
   writeAll(Deno.stderr, encoder.encode(text));
 }
 
-/** Write text to stdout. */
+/** Write text to stderr, ignoring a closed or failing stderr (for notes printed mid-run). */
+export function writeErrQuiet(text: string): void {
+  try {
+    writeErr(text);
+  } catch {
+    // Nowhere left to say it; the exit code still tells.
+  }
+}
+
+/** Write bytes to stdout; a failure becomes a StdoutError. */
+export function writeOutBytes(bytes: Uint8Array): void {
+  try {
+    writeAll(Deno.stdout, bytes);
+  } catch (e) {
+    throw new StdoutError(e);
+  }
+}
+
+/** Write text to stdout; a failure becomes a StdoutError. */
 export function writeOut(text: string): void {
-  writeAll(Deno.stdout, encoder.encode(text));
+  writeOutBytes(encoder.encode(text));
 }
 
 /**
  * Console output on its way to stdout: collected while the kernel runs, written out
- * after each slice of instructions. (Deno's raw mode leaves the terminal's output
- * processing on, so LF still starts a new line there.)
+ * after each slice of instructions, at each newline when stdout is a terminal, and
+ * whenever output has waited FLUSH_MS (so a busy kernel cannot hold it back).
+ * (Deno's raw mode leaves the terminal's output processing on, so LF still starts a
+ * new line there.) The sink never throws, since it runs inside the kernel: a failed
+ * write is kept in `failure`, later output is dropped, and the session checks it.
  */
+/** The longest console output waits before it is written out, in milliseconds. */
+export const FLUSH_MS = 50;
+
 export class OutputBuffer {
   private chunks: Uint8Array[] = [];
   private size = 0;
+  /** Why writing to stdout failed, once it has. */
+  failure: StdoutError | null = null;
+
+  /** lineFlush: write out at every newline too (for a terminal that shows output as it comes). */
+  constructor(private readonly lineFlush = false) {}
+
+  private lastFlush = performance.now();
+
   readonly sink = (bytes: Uint8Array): void => {
+    if (this.failure) return;
     this.chunks.push(bytes.slice());
     this.size += bytes.length;
-    if (this.size >= 1 << 16) this.flush();
+    if (
+      this.size >= 1 << 16 || (this.lineFlush && bytes.includes(10)) ||
+      performance.now() - this.lastFlush >= FLUSH_MS
+    ) this.flush();
   };
 
-  /** Write everything buffered to stdout in one go. */
+  /** Write everything buffered to stdout in one go (never throws; see failure). */
   flush(): void {
+    this.lastFlush = performance.now();
     if (this.size === 0) return;
     const all = new Uint8Array(this.size);
     let o = 0;
@@ -44,7 +93,17 @@ export class OutputBuffer {
     }
     this.chunks = [];
     this.size = 0;
-    writeAll(Deno.stdout, all);
+    try {
+      writeOutBytes(all);
+    } catch (e) {
+      this.failure = e instanceof StdoutError ? e : new StdoutError(e);
+    }
+  }
+
+  /** Flush, then throw the write failure if there was one. */
+  flushOrThrow(): void {
+    this.flush();
+    if (this.failure) throw this.failure;
   }
 }
 

@@ -17,6 +17,7 @@ import {
   usertestsYear,
 } from "../userland/grade_rules.ts";
 import { programImages } from "../userland/images.ts";
+import { GradeJson, gradeSubset } from "../cli/grade_output.ts";
 
 /** Each revision's usertests, in run order (from that year's user/usertests.c). */
 const ORDER: Record<number, string[]> = {
@@ -247,4 +248,43 @@ Deno.test("the report's first line names the rules; its score is out of their to
   assertEquals(n, score(judgeAll(o, RULES_2020)));
   assert(n < 118);
   assertEquals(lines.at(-2), `Score: ${n}/118`);
+});
+
+Deno.test("a subset and its JSON report follow the chosen rules (grade --lab 2020 usertests --json)", async () => {
+  const choice = chooseRules(programImages.usertests, 2020);
+  const only = gradeSubset(["usertests"], choice.rules);
+  const json = new GradeJson("9.9.9", choice, only);
+  let out = "";
+  const made: string[] = [];
+  const o = outcomes(2020, "iput");
+  const n = await grade(
+    (run) => {
+      made.push(run.id);
+      return o[run.id];
+    },
+    { write: (s) => (out += s), paint: (_st, s) => s, only, onRun: json.onRun },
+    choice,
+  );
+  assertEquals(made, ["usertests"]);
+  const lines = out.split("\n");
+  assertEquals(lines[0], rulesLine(choice));
+  assert(lines[0].endsWith("(chosen by --lab 2020)"), lines[0]);
+  // The 2020 usertests items: 118 less the two lazytests items' 40; iput failed, so its
+  // pair (iput, mem) and the ones after it are lost.
+  const usertestsItems = judgeAll(o, RULES_2020).filter((r) => r.item.run === "usertests");
+  assertEquals(n, score(usertestsItems));
+  assert(n > 0 && n < 78, String(n));
+  assertEquals(lines.at(-2), `Score: ${n}/78`);
+  const doc = JSON.parse(json.render(false));
+  assertEquals(doc.rules, {
+    year: 2020,
+    source: RULES_2020.source,
+    points: 118,
+    why: "chosen by --lab 2020",
+  });
+  assertEquals([doc.score, doc.possible], [n, 78]);
+  assertEquals(doc.runs.map((r: { id: string }) => r.id), ["usertests"]);
+  assertEquals(doc.items.length, 55);
+  const iput = doc.items.find((i: { title: string }) => i.title === "usertests: iput");
+  assertEquals([iput.ok, iput.earned, iput.points], [false, 0, 1]);
 });

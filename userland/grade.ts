@@ -178,6 +178,10 @@ export interface RunOutcome {
   error?: string;
   /** Why capturing stopped ("prompt", "time limit", ...), for the report. */
   ended?: string;
+  /** Wall-clock seconds each test program's test took, by test name, when known. */
+  testSeconds?: Record<string, number>;
+  /** Where the run's console output was saved (grade --logs), for the report. */
+  log?: string;
 }
 
 /** The result of one item in a finished grading. */
@@ -213,6 +217,35 @@ export interface ReportOptions {
   write: (s: string) => void;
   /** Colour a status word; identity when colour is off. */
   paint: (status: "OK" | "FAIL", s: string) => string;
+  /** Grade only these runs and their items (`grade lazy`); all when absent. */
+  only?: readonly RunId[];
+  /** Told each run's outcome and its items' results as they are judged (for --json). */
+  onRun?: (run: GradeRun, outcome: RunOutcome, results: ItemResult[]) => void;
+}
+
+/** The runs a grading by these rules makes: all of them, or those in only, in the rules' order. */
+export function selectedRuns(rules: LabRules, only?: readonly RunId[]): GradeRun[] {
+  return rules.runs.filter((r) => only === undefined || only.includes(r.id));
+}
+
+/** The points the given runs' items are worth under these rules. */
+export function pointsOf(rules: LabRules, runs: readonly GradeRun[]): number {
+  return rules.items.filter((it) => runs.some((r) => r.id === it.run))
+    .reduce((n, it) => n + it.points, 0);
+}
+
+/** The test-program test an item is about (`test NAME: OK`, the pair rule's X), or null. */
+export function itemTest(item: GradeItem): string | null {
+  if (item.rule.kind === "pair") return item.rule.x;
+  if (item.rule.kind === "line") return /^test (.+): OK$/.exec(item.rule.line)?.[1] ?? null;
+  return null;
+}
+
+/** The wall-clock seconds an item's own test took: its test's, else its whole run's. */
+export function itemSeconds(item: GradeItem, outcome: RunOutcome): number {
+  const test = itemTest(item);
+  if (test === null) return item.sub ? 0 : outcome.seconds;
+  return outcome.testSeconds?.[test] ?? 0;
 }
 
 /** Something that performs a run; the real one boots a system, tests pass a fake. */
@@ -222,8 +255,8 @@ export type Runner = (run: GradeRun) => RunOutcome | Promise<RunOutcome>;
 const DEFAULT_CHOICE: RulesChoice = { rules: DEFAULT_RULES, why: "the default rules" };
 
 /**
- * Run every run of the chosen rules with `runner`, print the report (its first line
- * names the rules), and return the score.
+ * Run every run of the chosen rules (or those in report.only) with `runner`, print
+ * the report (its first line names the rules), and return the score.
  */
 export async function grade(
   runner: Runner,
@@ -234,9 +267,10 @@ export async function grade(
   const { rules } = choice;
   const outcomes: Partial<Record<RunId, RunOutcome>> = {};
   const timeOf = (s: number) => (s > 0.1 ? `(${s.toFixed(1)}s) ` : "");
+  const runs = selectedRuns(rules, report.only);
   let earned = 0;
   write(rulesLine(choice) + "\n");
-  for (const run of rules.runs) {
+  for (const run of runs) {
     write(`== Test ${run.title} == \n`);
     write(`$ xv6lazy: boot, type '${run.command}' at the prompt\n`);
     const outcome = await runner(run);
@@ -253,24 +287,38 @@ export async function grade(
     else if (outcome.ended && outcome.ended !== "prompt") {
       write(`    (capture stopped: ${outcome.ended})\n`);
     }
-    if (outcome.error === undefined && results.some((r) => !r.verdict.ok)) {
-      for (const l of failureLines(outcome.text)) write(`    output: ${l}\n`);
+    if (results.some((r) => !r.verdict.ok)) {
+      if (outcome.error === undefined) {
+        for (const l of failureLines(outcome.text)) write(`    output: ${l}\n`);
+      }
+      const tail = lastLines(outcome.text);
+      if (tail.length > 0) write("    the run's output ended with:\n");
+      for (const l of tail) write(`      | ${l}\n`);
+      if (outcome.log) write(`    output saved to ${outcome.log}\n`);
     }
+    report.onRun?.(run, outcome, results);
     if (own) {
       earned += own.verdict.ok ? own.item.points : 0;
       for (const r of own.verdict.reasons) write(`    ${r}\n`);
     }
     for (const r of results.filter((r) => r.item.sub)) {
       write(`== Test   ${r.item.title} == \n`);
-      write(`  ${r.item.title}: ${status(r.verdict.ok, paint)} \n`);
+      write(`  ${r.item.title}: ${status(r.verdict.ok, paint)} `);
+      write(`${timeOf(itemSeconds(r.item, outcome))}\n`);
       for (const why of r.verdict.reasons) write(`    ${why}\n`);
       earned += r.verdict.ok ? r.item.points : 0;
     }
   }
-  const total = score(judgeAll(outcomes, rules));
+  const graded = judgeAll(outcomes, rules).filter((r) => runs.some((x) => x.id === r.item.run));
+  const total = score(graded);
   if (total !== earned) throw new Error("grade: score bookkeeping mismatch");
-  write(`Score: ${total}/${totalPoints(rules)}\n`);
+  write(`Score: ${total}/${pointsOf(rules, runs)}\n`);
   return total;
+}
+
+/** The last lines of a run's output, as the lab's grader shows them when a test fails. */
+export function lastLines(text: string, max = 8): string[] {
+  return outputLines(text).slice(-max);
 }
 
 /** The lines where a test program reported failures (at most `max` of them). */

@@ -77,9 +77,21 @@ export function captureRun(run: GradeRun, opts: CaptureOptions): CapturedRun {
   } catch (e) {
     return { text, seconds: (performance.now() - t0) / 1000, error: `boot failed: ${message(e)}` };
   }
+  if (kernel.panic !== null) {
+    return {
+      text,
+      seconds: (performance.now() - t0) / 1000,
+      error: `boot failed: ${kernel.panic}`,
+    };
+  }
   const tickLimit = run.limitSeconds * TICKS_PER_SECOND;
   const wallLimit = run.limitSeconds * WALL_FACTOR * 1000;
-  const scanner = opts.onTestStart ? new HeaderScanner(opts.onTestStart) : null;
+  // Each test's own time: from its header to the next header (or the end of the run).
+  const starts: [string, number][] = [];
+  const scanner = new HeaderScanner((name) => {
+    starts.push([name, performance.now()]);
+    opts.onTestStart?.(name);
+  });
   let typedAt = -1;
   let ended: string;
   for (;;) {
@@ -90,7 +102,7 @@ export function captureRun(run: GradeRun, opts: CaptureOptions): CapturedRun {
       ended = `the kernel stopped: ${message(e)}`;
       break;
     }
-    scanner?.scan(text);
+    scanner.scan(text);
     if (typedAt < 0) {
       if (text.includes("$ ")) {
         typedAt = text.length;
@@ -102,7 +114,11 @@ export function captureRun(run: GradeRun, opts: CaptureOptions): CapturedRun {
       break;
     }
     if (state === "halted") {
-      ended = `the system halted (status ${kernel.exitStatus})`;
+      ended = kernel.panic ?? `the system halted (status ${kernel.exitStatus})`;
+      break;
+    }
+    if (state === "waiting" && !kernel.consoleWaiting()) {
+      ended = "no process can make progress (none runs, sleeps on the clock or reads the console)";
       break;
     }
     if (state === "waiting" && !dev.hasInput()) {
@@ -119,7 +135,12 @@ export function captureRun(run: GradeRun, opts: CaptureOptions): CapturedRun {
     }
   }
   text += decoder.decode();
-  return { text, seconds: (performance.now() - t0) / 1000, ended, stats: kernel.stats() };
+  const end = performance.now();
+  const testSeconds: Record<string, number> = {};
+  starts.forEach(([name, at], i) => {
+    testSeconds[name] = ((starts[i + 1]?.[1] ?? end) - at) / 1000;
+  });
+  return { text, seconds: (end - t0) / 1000, ended, stats: kernel.stats(), testSeconds };
 }
 
 /** An exception's message, for a one-line report. */

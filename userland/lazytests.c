@@ -6,6 +6,9 @@
 //   running test NAME
 //   test NAME: OK            (or FAILED)
 //   ALL TESTS PASSED         (or SOME TESTS FAILED)
+//
+// `lazytests NAME` runs only the test called NAME. The exit status is 0 when every
+// test run passed, and 1 when one failed or no test is called NAME.
 
 #include "types.h"
 #include "abi.h"
@@ -110,12 +113,14 @@ static const struct ltest tests[] = {
 int main(int argc, char *argv[]) {
   const char *only = argc > 1 ? argv[1] : 0;
   int all_ok = 1;
+  int ran = 0;
 
   printf("lazytests starting\n");
   for (int i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
     const struct ltest *t = &tests[i];
     if (only && strcmp(only, t->name) != 0)
       continue;
+    ran++;
     printf("running test %s\n", t->name);
     int pid = fork();
     if (pid < 0) {
@@ -135,6 +140,10 @@ int main(int argc, char *argv[]) {
       all_ok = 0;
     }
   }
+  if (ran == 0) {
+    printf("lazytests: no test called %s\n", only);
+    exit(1);
+  }
   printf(all_ok ? "ALL TESTS PASSED\n" : "SOME TESTS FAILED\n");
-  exit(1);
+  exit(all_ok ? 0 : 1);
 }

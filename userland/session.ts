@@ -5,6 +5,10 @@
 //   run mode    init runs one program and halts with its exit status
 //   typed mode  a foreign image's shell gets one command typed at its first prompt,
 //               and the session ends at the next prompt (as the lab's grader does)
+//
+// The loop never spins: when the kernel reports that nothing can run it waits for
+// stdin (so keystrokes, Ctrl-A x and signals are served), and when no input could
+// change that either, a piped or run-mode session stops with a message.
 
 import { boot, type BootOptions, type KernelStats } from "../kernel/main.ts";
 import { ConsoleDevice } from "../machine/console.ts";
@@ -15,8 +19,11 @@ import {
   stdinKind,
   StdinPump,
   writeErr,
+  writeErrQuiet,
   writeOut,
 } from "../machine/host.ts";
+import { EXIT_PANIC, EXIT_STOPPED } from "../cli/exits.ts";
+import { TICKS_PER_SECOND } from "./grade_run.ts";
 
 /** Instructions per call to kernel.run(). */
 export const SLICE = 1_000_000;
@@ -32,13 +39,22 @@ export interface SessionOptions {
   typed?: string;
   /** Print a line on stderr for every lazy page fault, sbrk and fatal fault (--trace). */
   trace?: boolean;
+  /** With trace: which lines to print (--trace=FILTER); all when absent. */
+  traceFilter?: (line: string) => boolean;
+  /** Stop after this many seconds of emulated time (--timeout); 0 or absent: no limit. */
+  timeoutSeconds?: number;
+  /** Leave out the page-table dump of pid 1 (--quiet). */
+  quiet?: boolean;
 }
 
 export interface SessionResult {
   /** The host exit code. */
   code: number;
   stats: KernelStats;
+  /** Wall-clock seconds from boot to the end. */
   seconds: number;
+  /** Of those, the seconds spent running the system (not waiting for input). */
+  runSeconds: number;
 }
 
 const CTRL_A = 0x01;
@@ -52,7 +68,7 @@ export function exitCode(status: number): number {
 
 /** Boot a system and connect it to the host until it is done. */
 export async function runSession(opts: SessionOptions): Promise<SessionResult> {
-  const out = new OutputBuffer();
+  const out = new OutputBuffer(Deno.stdout.isTerminal());
   const dev = new ConsoleDevice(out.sink);
   const interactive = stdinKind() === "terminal" && opts.typed === undefined;
 
@@ -76,7 +92,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
       }
       if (c === CTRL_C) {
         if (lastWasCtrlC) quit = true;
-        else writeErr("\n[xv6lazy: press Ctrl-C again (or Ctrl-A x) to quit]\n");
+        else writeErrQuiet("\n[xv6lazy: press Ctrl-C again (or Ctrl-A x) to quit]\n");
         lastWasCtrlC = true;
         continue;
       }
@@ -92,20 +108,24 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
     pump.start();
   }
 
+  const traceFilter = opts.traceFilter ?? (() => true);
   const kernel = boot({
     fsImage: opts.fsImage,
     console: dev,
     eager: opts.eager,
     sbrkAbi: opts.sbrkAbi,
     initArgs: opts.initArgs,
+    quiet: opts.quiet,
     trace: opts.trace
       ? (line) => {
+        if (!traceFilter(line)) return;
         out.flush(); // keep trace lines in order with the console's output
-        writeErr(`[trace] ${line}\n`);
+        writeErrQuiet(`[trace] ${line}\n`);
       }
       : undefined,
   });
   const t0 = performance.now();
+  let running = 0; // milliseconds spent inside kernel.run
   let lastYield = t0;
   let typedAt = -1; // output offset at which the typed command went in
   let seen = ""; // typed mode: the output so far, to find prompts
@@ -124,12 +144,30 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
     consoleSink(b);
   };
   const finish = (code: number): SessionResult => {
-    out.flush();
+    out.flushOrThrow();
     // Leave the host's prompt on a line of its own (after xv6's "$ ", say).
     if (lastByte !== 10 && Deno.stdout.isTerminal()) writeOut("\n");
     restoreTerminal();
-    return { code, stats: kernel.stats(), seconds: (performance.now() - t0) / 1000 };
+    return {
+      code,
+      stats: kernel.stats(),
+      seconds: (performance.now() - t0) / 1000,
+      runSeconds: running / 1000,
+    };
   };
+  // xv6lazy ends a system that cannot finish: say why on stderr, in one line.
+  const stop = (why: string): SessionResult => {
+    out.flushOrThrow();
+    if (lastByte !== 10 && Deno.stdout.isTerminal()) {
+      writeOut("\n"); // the message starts a line of its own on the terminal
+      lastByte = 10;
+    }
+    writeErr(`xv6lazy: stopped: ${why}\n`);
+    return finish(EXIT_STOPPED);
+  };
+  const what = opts.initArgs ? opts.initArgs[0] : `'${opts.typed}'`;
+  const timeout = opts.timeoutSeconds ?? 0;
+  let deadlockNoted = false;
 
   try {
     for (;;) {
@@ -139,9 +177,15 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
         if (opts.initArgs) dev.pushInput(Uint8Array.of(CTRL_D));
         dev.endInput();
       }
+      const r0 = performance.now();
       const state = kernel.run(SLICE);
-      out.flush();
-      if (state === "halted") return finish(exitCode(kernel.exitStatus));
+      running += performance.now() - r0;
+      out.flushOrThrow();
+      if (state === "halted") {
+        if (kernel.panic === null) return finish(exitCode(kernel.exitStatus));
+        writeErr(`xv6lazy: the xv6 kernel panicked (${kernel.panic})\n`);
+        return finish(EXIT_PANIC);
+      }
       if (quit) return finish(opts.initArgs ? 130 : 0);
       if (opts.typed !== undefined) {
         if (typedAt < 0) {
@@ -154,19 +198,35 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
           return finish(0);
         }
       }
+      if (timeout > 0 && kernel.stats().ticks >= timeout * TICKS_PER_SECOND) {
+        return stop(
+          `${timeout} s of emulated time have passed (--timeout ${timeout}; 0 means no limit)`,
+        );
+      }
       if (state === "waiting") {
-        if (dev.hasInput()) continue; // the kernel takes it on the next slice
-        if (pump && !pump.ended) {
-          await pump.next();
+        // Nothing can run, and no process sleeps on the clock.
+        const reading = kernel.consoleWaiting();
+        if (pump && !pump.ended && (reading || interactive)) {
+          if (!reading && !deadlockNoted) {
+            deadlockNoted = true;
+            writeErrQuiet(
+              "\n[xv6lazy: every process is blocked and none reads the console; " +
+                "quit with Ctrl-A x or Ctrl-C twice]\n",
+            );
+          }
+          await pump.next(); // yields to the event loop: keystrokes, signals
           lastYield = performance.now();
           continue;
         }
-        // Every process waits for console input that will never come.
-        if (opts.initArgs) {
-          writeErr(
-            `xv6lazy: ${opts.initArgs[0]} is waiting for console input, but the input has ended\n`,
+        if (!reading) {
+          return stop(
+            "no process can make progress: each one waits for something (a pipe, a child, " +
+              "...) that only another blocked process could provide",
           );
-          return finish(1);
+        }
+        // Some process waits for console input that will never come.
+        if (opts.initArgs || opts.typed !== undefined) {
+          return stop(`${what} is waiting for console input, but the input has ended`);
         }
         return finish(0); // shell mode: the input is used up and the system is idle
       }

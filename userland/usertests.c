@@ -1728,6 +1728,14 @@ static int drive(int mode, int quick_only, const char *only) {
   }
 }
 
+// Whether a table has a test called name.
+static int has_test(const struct utest *tab, const char *name) {
+  for (const struct utest *t = tab; t->name; t++)
+    if (strcmp(t->name, name) == 0)
+      return 1;
+  return 0;
+}
+
 int main(int argc, char *argv[]) {
   int mode = 0;
   int quick_only = 0;
@@ -1746,6 +1754,10 @@ int main(int argc, char *argv[]) {
     exit(1);
   }
 
+  if (only && !has_test(quick_tests, only) && !has_test(slow_tests, only)) {
+    printf("usertests: no test called %s\n", only);
+    exit(1);
+  }
   if (!drive(mode, quick_only, only))
     exit(1);
   printf("ALL TESTS PASSED\n");

@@ -1,0 +1,56 @@
+// --stats: the kernel's counters and the run's speed, printed on stderr at exit,
+// each line with what it counts.
+
+import type { KernelStats } from "../kernel/main.ts";
+import { writeErr } from "../machine/host.ts";
+
+/** Counters summed over one or more runs (grade makes three). */
+export interface StatsTotal {
+  stats: KernelStats;
+  /** Wall-clock seconds from boot to the end, waiting for input included. */
+  seconds: number;
+  /** Of those, the seconds spent running the system. */
+  runSeconds: number;
+}
+
+/** Add one run's counters to the running total. */
+export function addStats(
+  total: StatsTotal | null,
+  s: KernelStats,
+  seconds: number,
+  runSeconds: number,
+): StatsTotal {
+  if (!total) return { stats: { ...s }, seconds, runSeconds };
+  const t = total.stats;
+  for (const k of Object.keys(t) as (keyof KernelStats)[]) t[k] = (t[k] ?? 0) + (s[k] ?? 0);
+  total.seconds += seconds;
+  total.runSeconds += runSeconds;
+  return total;
+}
+
+/** The --stats table: one row per figure, with its value and what it means. */
+export function statsRows(total: StatsTotal): [string, string, string][] {
+  const s = total.stats;
+  const mips = total.runSeconds > 0 ? s.instructions / total.runSeconds / 1e6 : 0;
+  return [
+    ["page faults served", String(s.pageFaults), "lazy faults given a fresh zeroed page"],
+    ["pages allocated", String(s.pagesAllocated), "physical pages handed out (kalloc)"],
+    ["pages freed", String(s.pagesFreed), "physical pages given back (kfree)"],
+    ["processes killed by faults", String(s.faultKills), "faults the kernel could not serve"],
+    ["instructions retired", String(s.instructions), "RISC-V instructions of user code"],
+    ["ticks", String(s.ticks), "timer ticks of emulated time (10 a second)"],
+    ["run time", `${total.runSeconds.toFixed(2)} s`, "host time spent running xv6"],
+    ["MIPS", mips.toFixed(1), "instructions retired / run time, in millions"],
+    ["wall time", `${total.seconds.toFixed(2)} s`, "boot to exit, waiting for input included"],
+  ];
+}
+
+/** Print the --stats table on stderr. */
+export function printStats(total: StatsTotal): void {
+  const rows = statsRows(total);
+  const w = Math.max(...rows.map((r) => r[1].length));
+  writeErr(
+    "xv6lazy stats:\n" +
+      rows.map(([k, v, what]) => `  ${k.padEnd(28)}${v.padStart(w)}  ${what}\n`).join(""),
+  );
+}
