@@ -9,6 +9,8 @@ import { checkImage, mkfs } from "./kernel/mkfs.ts";
 import { fsFiles, programImages } from "./userland/images.ts";
 import { type CapturedRun, captureRun } from "./userland/grade_run.ts";
 import { grade, pointsOf, selectedRuns } from "./userland/grade.ts";
+import { chooseRules, LAB_YEARS, type LabYear, type RulesChoice } from "./userland/grade_rules.ts";
+import type { SbrkAbi } from "./kernel/sbrkabi.ts";
 import { qemuMain } from "./userland/qemu_cli.ts";
 import { firstLine, UsageError } from "./cli/usage_error.ts";
 import { readImageFile } from "./cli/image_file.ts";
@@ -50,11 +52,14 @@ with the program's exit status (-1 becomes 255). Flags for xv6lazy itself go
 before PROGRAM; everything after it goes to the program (xv6lazy's own long
 flags there are refused; write -- before PROGRAM to pass them on anyway).
 
-grade boots three fresh systems, types 'echo hi', 'lazytests' and 'usertests'
-at the shell prompt, and judges the console output with the lab grader's rules
-(time limits 30 s, 30 s and 600 s of emulated time). It prints the report and
-'Score: N/M', and exits 0 only at full marks. PART picks runs: pte, lazy,
-usertests (default: all three).
+grade boots fresh systems the way the lab's grader does, types a command at
+the shell prompt of each ('echo hi', 'lazytests', 'usertests'), and judges the
+console output with the grader's rules, in emulated time. The rules are those
+of the lab revision whose usertests is on the disk (2019, 2020, or the 2022
+port; a year without a lab uses the nearest earlier one), or of --lab YEAR; the
+report's first line says which. It prints the report and 'Score: N/M', and
+exits 0 only at full marks. PART picks runs: pte, lazy, usertests (default:
+all the rules' runs; the 2019 and 2020 rules have no pte run).
 
 Flags:
   --fs IMAGE   boot from an xv6 file-system image file instead of the built-in
@@ -62,6 +67,13 @@ Flags:
                changed unless --save is given
   --save       with --fs: write the disk back to IMAGE at exit
   --eager      turn lazy allocation off (sbrk allocates at once, as before the lab)
+  --sbrk-abi=auto|classic|2025
+               what system call 12 means. classic: sbrk(n), lazy (the lab).
+               2025: sbrk(n, type) of xv6-riscv 2025, type 1 (SBRK_EAGER)
+               allocating at once, type 2 (SBRK_LAZY) lazily. auto (default):
+               decided per program at exec from its code: 2025 when most calls
+               to its sbrk stub (li a7,12; ecall) load 1 or 2 into a1 just
+               before, as 2025's sbrk and sbrklazy do; else classic
   --stats      at exit, print counters on stderr, each with what it counts: page
                faults served, pages allocated and freed, processes killed by
                faults, instructions retired, ticks, run time, MIPS, wall time
@@ -74,6 +86,7 @@ Flags:
                (default ${DEFAULT_TIMEOUT}; 0 = no limit; an interactive shell has none)
   --quiet      leave out the page-table dump that exec prints for process 1
   --list       list the programs in the disk's root directory, and exit
+  --lab YEAR   with grade: use the rules of that year's lab (2019, 2020 or 2022)
   --json       with grade: print the report as JSON (items, points, verdicts,
                reasons, times) instead of text
   --logs DIR   with grade: save each run's console output as DIR/xv6.out.RUN
@@ -89,6 +102,7 @@ Examples:
   xv6lazy --trace=pid:4 usertests sbrkarg  the sbrk calls and faults of one test
   xv6lazy grade                    the lab's grade report
   xv6lazy grade lazy --logs out    grade only lazytests, keeping its output
+  xv6lazy --fs fs.img grade        grade another disk's programs by their year's rules
   xv6lazy --fs fs.img --save       a shell on a disk image, saving changes
 
 Exit codes: the program's status in run mode; 0 for the shell; for grade 0 at
@@ -102,6 +116,8 @@ interface Flags {
   fs?: string;
   save: boolean;
   eager: boolean;
+  sbrkAbi: "auto" | SbrkAbi;
+  lab?: LabYear;
   stats: boolean;
   trace: boolean;
   /** --trace=FILTER's FILTER. */
@@ -119,6 +135,8 @@ const OPTIONS = {
   fs: { type: "string" },
   save: { type: "boolean" },
   eager: { type: "boolean" },
+  "sbrk-abi": { type: "string" },
+  lab: { type: "string" },
   stats: { type: "boolean" },
   trace: { type: "boolean" },
   timeout: { type: "string" },
@@ -195,6 +213,8 @@ export function parseCommandLine(args: string[]): CommandLine {
       fs: values.fs,
       save: values.save ?? false,
       eager: values.eager ?? false,
+      sbrkAbi: sbrkAbiFlag(values["sbrk-abi"]),
+      lab: labFlag(values.lab),
       stats: values.stats ?? false,
       trace: values.trace ?? false,
       traceFilter,
@@ -209,6 +229,22 @@ export function parseCommandLine(args: string[]): CommandLine {
     rest,
     explicit,
   };
+}
+
+/** The value of --sbrk-abi: auto (the default), classic or 2025. */
+function sbrkAbiFlag(v: string | undefined): "auto" | SbrkAbi {
+  if (v === undefined || v === "auto" || v === "classic" || v === "2025") return v ?? "auto";
+  throw new UsageError(`--sbrk-abi must be auto, classic or 2025, not '${v}'`);
+}
+
+/** The value of --lab: a year that has a table of rules. */
+function labFlag(v: string | undefined): LabYear | undefined {
+  if (v === undefined) return undefined;
+  const year = LAB_YEARS.find((y) => String(y) === v);
+  if (year === undefined) {
+    throw new UsageError(`--lab must be one of ${LAB_YEARS.join(", ")}, not '${v}'`);
+  }
+  return year;
 }
 
 /** The disk to boot: the user's image file, or a fresh one from the embedded programs. */
@@ -269,15 +305,33 @@ function checkGradeFlags(flags: Flags, grading: boolean): void {
   } else {
     if (flags.json) throw new UsageError("--json goes with grade");
     if (flags.logs !== undefined) throw new UsageError("--logs goes with grade");
+    if (flags.lab !== undefined) throw new UsageError("--lab goes with grade");
   }
 }
 
-/** `xv6lazy grade [PART...]`: fresh boots judged by the grader's rules; 0 only at full marks. */
+/** The rules to grade by: --lab YEAR, else those of the revision of the disk's usertests. */
+function gradeRules(flags: Flags, image: Uint8Array): RulesChoice {
+  const { root } = lookAtRoot(flags, image);
+  let usertests: Uint8Array | null;
+  try {
+    usertests = root.read("usertests");
+  } catch (e) {
+    throw new UsageError(`${flags.fs} is not a usable xv6 disk image: ${firstLine(e)}`);
+  }
+  return chooseRules(usertests, flags.lab);
+}
+
+/**
+ * `xv6lazy grade [PART...]`: fresh boots judged by the rules of the disk's lab revision
+ * (or --lab's); 0 only at full marks of the runs graded.
+ */
 async function gradeCommand(flags: Flags, image: Uint8Array, parts: string[]): Promise<number> {
-  const only = gradeSubset(parts);
+  const choice = gradeRules(flags, image);
+  const { rules } = choice;
+  const only = gradeSubset(parts, rules);
   const colour = colourOn() && !flags.json;
   const progress = Deno.stderr.isTerminal();
-  const json = flags.json ? new GradeJson(VERSION, only) : null;
+  const json = flags.json ? new GradeJson(VERSION, choice, only) : null;
   let total: StatsTotal | null = null;
   const score = await grade(
     (run) => {
@@ -285,6 +339,7 @@ async function gradeCommand(flags: Flags, image: Uint8Array, parts: string[]): P
       const out: CapturedRun = captureRun(run, {
         fsImage: image, // not reset between runs, as with the lab's grader
         eager: flags.eager,
+        sbrkAbi: flags.sbrkAbi,
         onTestStart: progress
           ? (name) => {
             const t = ((performance.now() - t0) / 1000).toFixed(1);
@@ -304,11 +359,12 @@ async function gradeCommand(flags: Flags, image: Uint8Array, parts: string[]): P
       only,
       onRun: json?.onRun,
     },
+    choice,
   );
   if (json) writeOut(json.render(flags.eager));
   saveImage(flags, image);
   if (flags.stats && total) printStats(total);
-  return score === pointsOf(selectedRuns(only)) ? 0 : 1;
+  return score === pointsOf(rules, selectedRuns(rules, only)) ? 0 : 1;
 }
 
 /** --timeout SECONDS, or the default for the session: emulated seconds, 0 = no limit. */
@@ -385,6 +441,7 @@ export async function main(args: string[]): Promise<number> {
   const result = await runSession({
     fsImage: image,
     eager: flags.eager,
+    sbrkAbi: flags.sbrkAbi,
     initArgs,
     typed,
     trace: flags.trace,

@@ -1,6 +1,7 @@
 // What `xv6lazy grade` leaves besides its text report: which runs to make
 // (`grade lazy`), each run's console output saved as DIR/xv6.out.RUN (--logs DIR),
 // and the whole report as JSON (--json) for teachers who grade many submissions.
+// Both follow the rules chosen for the disk's lab revision (grade_rules.ts).
 
 import { join } from "../machine/deps.ts";
 import {
@@ -12,6 +13,7 @@ import {
   type RunOutcome,
   selectedRuns,
 } from "../userland/grade.ts";
+import { type LabRules, type RulesChoice, totalPoints } from "../userland/grade_rules.ts";
 import { firstLine, UsageError } from "./usage_error.ts";
 
 /** Names for `grade PART...`, and the run each picks. */
@@ -22,13 +24,23 @@ const PARTS: Record<string, RunId> = {
   usertests: "usertests",
 };
 
-/** The runs `grade PART...` asks for (undefined: all); a UsageError names a bad part. */
-export function gradeSubset(parts: string[]): RunId[] | undefined {
+/** The name `grade PART` knows a run by. */
+function partName(id: RunId): string {
+  return id === "lazytests" ? "lazy" : id;
+}
+
+/**
+ * The runs `grade PART...` asks for under these rules (undefined: all); a UsageError
+ * names a part that is no run of the rules.
+ */
+export function gradeSubset(parts: string[], rules: LabRules): RunId[] | undefined {
   if (parts.length === 0) return undefined;
+  const have = rules.runs.map((r) => partName(r.id)).join(", ");
   return parts.map((p) => {
     const id = PARTS[p];
-    if (id === undefined) {
-      throw new UsageError(`grade has no part '${p}' (parts: pte, lazy, usertests)`);
+    if (id === undefined) throw new UsageError(`grade has no part '${p}' (parts: ${have})`);
+    if (!rules.runs.some((r) => r.id === id)) {
+      throw new UsageError(`the ${rules.year} rules have no part '${p}' (their parts: ${have})`);
     }
     return id;
   });
@@ -73,7 +85,11 @@ export class GradeJson {
   private readonly runs: JsonRun[] = [];
   private readonly items: JsonItem[] = [];
 
-  constructor(private readonly version: string, private readonly only?: RunId[]) {}
+  constructor(
+    private readonly version: string,
+    private readonly choice: RulesChoice,
+    private readonly only?: RunId[],
+  ) {}
 
   /** Record one judged run and its items. */
   readonly onRun = (run: GradeRun, outcome: RunOutcome, results: ItemResult[]): void => {
@@ -102,11 +118,13 @@ export class GradeJson {
   /** The report as one JSON document (with a final newline). */
   render(eager: boolean): string {
     const score = this.items.reduce((n, it) => n + it.earned, 0);
+    const { rules, why } = this.choice;
     const doc = {
       xv6lazy: this.version,
+      rules: { year: rules.year, source: rules.source, points: totalPoints(rules), why },
       eager,
       score,
-      possible: pointsOf(selectedRuns(this.only)),
+      possible: pointsOf(rules, selectedRuns(rules, this.only)),
       runs: this.runs,
       items: this.items,
     };

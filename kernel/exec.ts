@@ -12,6 +12,7 @@ import { copyout, uvmalloc, uvmclear, vmconfig, vmprint, walkaddr } from "./vm.t
 import { cpu } from "./cpu.ts";
 import { TF_EPC, tfreg, tfset } from "./trapframe.ts";
 import { kprintf } from "./console.ts";
+import { type CodeSegment, programabi } from "./sbrkabi.ts";
 
 const ELF_MAGIC = 0x464c457f; // "\x7fELF" little-endian
 const PT_LOAD = 1;
@@ -33,17 +34,22 @@ function flags2perm(flags: number): number {
   return perm;
 }
 
-/** Load sz bytes of a segment from file offset off into the pages mapped at va. */
-function loadseg(pagetable: number, va: number, ip: Inode, off: number, sz: number): number {
+/** Load sz bytes of a segment from file offset off into the pages mapped at va; the bytes, or null. */
+function loadseg(
+  pagetable: number,
+  va: number,
+  ip: Inode,
+  off: number,
+  sz: number,
+): Uint8Array | null {
+  const bytes = new Uint8Array(sz);
+  if (readi(ip, bytes, off, sz) !== sz) return null;
   for (let i = 0; i < sz; i += PGSIZE) {
     const pa = walkaddr(pagetable, va + i);
     if (pa === 0) throw new Error("panic: loadseg: address should exist");
-    const n = Math.min(PGSIZE, sz - i);
-    const buf = new Uint8Array(n);
-    if (readi(ip, buf, off + i, n) !== n) return -1;
-    cpu.ram.writeBytes(pa, buf);
+    cpu.ram.writeBytes(pa, bytes.subarray(i, Math.min(sz, i + PGSIZE)));
   }
-  return 0;
+  return bytes;
 }
 
 /** Bytes of the stack page that argv's strings and pointer array take, as exec lays them out. */
@@ -83,15 +89,19 @@ export function exec(path: string, argv: string[]): number {
   const phnum = ev.getUint16(56, true);
   const ph = new Uint8Array(56);
   const pv = new DataView(ph.buffer);
+  const code: CodeSegment[] = []; // executable segments, to tell which sbrk the program calls
   for (let i = 0; i < phnum; i++) {
     if (readi(ip, ph, phoff + i * 56, 56) !== 56) return bad();
     if (pv.getUint32(0, true) !== PT_LOAD) continue;
     const off = u64(pv, 8), vaddr = u64(pv, 16), filesz = u64(pv, 32), memsz = u64(pv, 40);
     if (memsz < filesz || vaddr + memsz > MAXVA || vaddr % PGSIZE !== 0) return bad();
-    const sz1 = uvmalloc(pagetable, sz, vaddr + memsz, flags2perm(pv.getUint32(4, true)));
+    const flags = pv.getUint32(4, true);
+    const sz1 = uvmalloc(pagetable, sz, vaddr + memsz, flags2perm(flags));
     if (sz1 === 0) return bad();
     sz = sz1;
-    if (loadseg(pagetable, vaddr, ip, off, filesz) < 0) return bad();
+    const bytes = loadseg(pagetable, vaddr, ip, off, filesz);
+    if (bytes === null) return bad();
+    if (flags & ELF_PROG_FLAG_EXEC) code.push({ va: vaddr, bytes });
   }
   iunlockput(ip);
   end_op();
@@ -133,6 +143,7 @@ export function exec(path: string, argv: string[]): number {
   p.name = path.slice(path.lastIndexOf("/") + 1);
   p.pagetable = pagetable;
   p.sz = sz;
+  p.sbrkabi = programabi(code);
   tfset(p.trapframe, TF_EPC, u64(ev, 24)); // initial program counter = ELF entry
   tfset(p.trapframe, tfreg(2), sp); // initial stack pointer
   tfset(p.trapframe, tfreg(11), sp); // a1 = argv

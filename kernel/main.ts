@@ -15,6 +15,7 @@ import { clock, clockinit } from "./clock.ts";
 import { exec } from "./exec.ts";
 import { type RunState, schedinit, scheduler } from "./sched.ts";
 import { trapstats } from "./trap.ts";
+import { type SbrkAbi, sbrkconfig } from "./sbrkabi.ts";
 
 export type { RunState };
 
@@ -25,6 +26,8 @@ export interface BootOptions {
   console: ConsoleDevice;
   /** Turn lazy allocation off: sbrk allocates at once, as before the lab. */
   eager?: boolean;
+  /** What system call 12 means: decided per program at exec ("auto", the default), or forced. */
+  sbrkAbi?: "auto" | SbrkAbi;
   /** Extra arguments for /init (run mode: `init PROG ARGS...`); empty = the shell. */
   initArgs?: string[];
   /** Receives one line per lazy page fault, sbrk and fatal fault (--trace). */
@@ -110,6 +113,7 @@ function startkernel(machine: Machine, opts: BootOptions): void {
   vmconfig.lazy = !opts.eager;
   vmconfig.trace = opts.trace ?? null;
   vmconfig.vmprint = !opts.quiet;
+  sbrkconfig.abi = opts.sbrkAbi ?? "auto";
   vmstats.lazyFaults = 0;
   trapstats.syscalls = 0;
   procinit();

@@ -28,6 +28,7 @@ import { tfreg, tfset } from "./trapframe.ts";
 import { fileclose, filedup } from "./file.ts";
 import { idup, iput, namei } from "./fs.ts";
 import { begin_op, end_op } from "./log.ts";
+import type { SbrkAbi } from "./sbrkabi.ts";
 
 export type ProcState = "UNUSED" | "USED" | "SLEEPING" | "RUNNABLE" | "RUNNING" | "ZOMBIE";
 
@@ -44,6 +45,7 @@ export class Proc {
   parent: Proc | null = null;
   kthread: KGen<void> | null = null; // kernel work suspended in sleep (the process's "kernel stack")
   sz = 0; // size of process memory (bytes)
+  sbrkabi: SbrkAbi = "classic"; // what system call 12 means to this program (set by exec)
   pagetable = 0; // physical address of the root page-table page
   trapframe = 0; // physical address of the trapframe page
   ofile: (File | null)[] = new Array(NOFILE).fill(null);
@@ -61,6 +63,7 @@ export class Proc {
     this.parent = null;
     this.kthread = null;
     this.sz = 0;
+    this.sbrkabi = "classic";
     this.pagetable = 0;
     this.trapframe = 0;
     this.ofile.fill(null);
@@ -186,15 +189,20 @@ export function userinit(
   p.state = "RUNNABLE";
 }
 
-/** sbrk's work: grow (lazily, unless --eager) or shrink the process by n bytes; -1 on failure. */
-export function growproc(n: number): number {
+/**
+ * sbrk's work: grow or shrink the process by n bytes; -1 on failure. Growth is lazy
+ * (the lab) when the caller asks for it and lazy allocation is on (not --eager);
+ * otherwise pages are allocated now.
+ */
+export function growproc(n: number, lazy: boolean): number {
   const p = myproc();
   const sz = p.sz;
-  vmconfig.trace?.(`sbrk: pid ${p.pid} (${p.name}) ${n >= 0 ? "+" : ""}${n} from size ${sz}`);
+  const how = lazy && vmconfig.lazy ? "" : " (eager)";
+  vmconfig.trace?.(`sbrk: pid ${p.pid} (${p.name}) ${n >= 0 ? "+" : ""}${n} from size ${sz}${how}`);
   if (n > 0) {
     if (sz + n > TRAPFRAME) return -1;
-    if (vmconfig.lazy) {
-      p.sz = sz + n;
+    if (lazy && vmconfig.lazy) {
+      p.sz = sz + n; // the lab: only the size grows; page faults bring the pages
     } else {
       const newsz = uvmalloc(p.pagetable, sz, sz + n, PTE_W);
       if (newsz === 0) return -1;
@@ -217,6 +225,7 @@ export function fork(): number {
     return -1;
   }
   np.sz = p.sz;
+  np.sbrkabi = p.sbrkabi;
   cpu.ram.copy(np.trapframe, p.trapframe, PGSIZE);
   tfset(np.trapframe, tfreg(10), 0); // fork returns 0 in the child
   for (let i = 0; i < NOFILE; i++) {

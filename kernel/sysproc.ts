@@ -3,6 +3,7 @@
 import { argaddr, argint } from "./syscall.ts";
 import { exit, fork, growproc, type KGen, kill, myproc, sleep, wait } from "./proc.ts";
 import { clock, tickschan } from "./clock.ts";
+import { SBRK_EAGER } from "./sbrkabi.ts";
 
 /** exit(status): never returns to the caller. */
 export function sys_exit(): number {
@@ -25,11 +26,21 @@ export function sys_wait(): KGen<number> {
   return wait(argaddr(0));
 }
 
-/** sbrk(n): the old break; grows lazily (the lab) or shrinks and frees. */
+/**
+ * sbrk(n): the old break, or -1; grows lazily (the lab) or shrinks and frees.
+ * A program built for 2025's xv6 calls sbrk(n, type) instead (see sbrkabi.ts):
+ * SBRK_EAGER allocates now and fails when memory runs out; SBRK_LAZY grows lazily.
+ */
 export function sys_sbrk(): number {
+  const p = myproc();
   const n = argint(0);
-  const addr = myproc().sz;
-  if (growproc(n) < 0) return -1;
+  const addr = p.sz;
+  let lazy = true;
+  if (p.sbrkabi === "2025") {
+    lazy = argint(1) !== SBRK_EAGER;
+    if (n < 0 && addr + n < 0) return addr; // 2025: a shrink past zero leaves the size alone
+  }
+  if (growproc(n, lazy) < 0) return -1;
   return addr;
 }
 

@@ -14,7 +14,7 @@ import {
 import { cpu } from "./cpu.ts";
 import { charge, clockintr, TRAP_COST } from "./clock.ts";
 import { exit, type KGen, machinestate, type Proc, sched_yield, setkilled } from "./proc.ts";
-import { lazyalloc, vmconfig } from "./vm.ts";
+import { LAZY_NOMEM, lazyalloc, vmconfig } from "./vm.ts";
 import { syscallfor, syscallnum } from "./syscall.ts";
 import { tfadvance, tfreg, tfset, userret } from "./trapframe.ts";
 import { kprintf } from "./console.ts";
@@ -48,7 +48,9 @@ export function usertrap(p: Proc, cause: number): void {
     if (p.killed) return exit(-1);
     syscall(p);
   } else if (cause === CAUSE_LOAD_PAGE_FAULT || cause === CAUSE_STORE_PAGE_FAULT) {
-    if (lazyalloc(p, csrnum(CSR_STVAL)) === 0) badtrap(p);
+    const pa = lazyalloc(p, csrnum(CSR_STVAL));
+    if (pa === LAZY_NOMEM) oomkill(p);
+    else if (pa === 0) badtrap(p);
   } else if (cause === IRQ_TIMER) {
     clockintr();
     sched_yield(p);
@@ -67,6 +69,14 @@ function badtrap(p: Proc): void {
     `usertrap(): unexpected scause ${csrhex(CSR_SCAUSE)} pid=${p.pid}\n` +
       `            sepc=${csrhex(CSR_SEPC)} stval=${csrhex(CSR_STVAL)}\n`,
   );
+  machinestate.faultKills++;
+  setkilled(p);
+}
+
+/** A lazy page fault with no free page left: say so in one line and kill the process. */
+function oomkill(p: Proc): void {
+  vmconfig.trace?.(`killed: pid ${p.pid} (${p.name}) out of memory at va ${csrhex(CSR_STVAL)}`);
+  kprintf(`usertrap(): out of memory pid=${p.pid} va=${csrhex(CSR_STVAL)}\n`);
   machinestate.faultKills++;
   setkilled(p);
 }

@@ -198,11 +198,15 @@ export function maptrampoline(pagetable: number): number {
   return mappages(pagetable, TRAMPOLINE, PGSIZE, TRAMPOLINE_PA, PTE_R | PTE_X);
 }
 
+/** lazyalloc's answer when va is a lazy page but no physical page can be had. */
+export const LAZY_NOMEM = -1;
+
 /**
  * Lazy allocation: give process p a zeroed page at va if va is below p.sz and
- * nothing is mapped there. Returns the page's physical address, or 0 if va is not
- * a lazy page (above the size, already mapped, e.g. the guard page or read-only
- * text) or memory ran out. The caller kills the process on 0.
+ * nothing is mapped there. Returns the page's physical address; 0 if va is not a
+ * lazy page (above the size, already mapped, e.g. the guard page or read-only
+ * text); LAZY_NOMEM if memory ran out. The page-fault handler kills the process
+ * on either failure.
  */
 export function lazyalloc(p: Proc, va: number): number {
   if (!vmconfig.lazy || va < 0 || va >= p.sz || va >= MAXVA) return 0;
@@ -210,10 +214,10 @@ export function lazyalloc(p: Proc, va: number): number {
   const a = walk(p.pagetable, page, false);
   if (a !== 0 && (readpte(a) & PTE_V) !== 0) return 0;
   const mem = kzalloc();
-  if (mem === 0) return 0;
+  if (mem === 0) return LAZY_NOMEM;
   if (mappages(p.pagetable, page, PGSIZE, mem, PTE_R | PTE_W | PTE_U) !== 0) {
-    kfree(mem);
-    return 0;
+    kfree(mem); // no page for the page table
+    return LAZY_NOMEM;
   }
   vmstats.lazyFaults++;
   vmconfig.trace?.(`lazy fault: pid ${p.pid} (${p.name}) va ${hex16(page)} -> pa ${hex16(mem)}`);
@@ -233,7 +237,8 @@ function userpage(pagetable: number, va: number, write: boolean): number {
   }
   const p = curproc();
   if (p === null || p.pagetable !== pagetable) return 0;
-  return lazyalloc(p, va);
+  const pa = lazyalloc(p, va);
+  return pa > 0 ? pa : 0;
 }
 
 /** Copy src to user virtual address dstva in pagetable; 0 on success, -1 on a bad address. */

@@ -4,6 +4,14 @@ import { CapturedOutput, ConsoleDevice } from "../machine/console.ts";
 import { boot, type Kernel, type RunState } from "../kernel/main.ts";
 import { mkfs } from "../kernel/mkfs.ts";
 import { fsFiles } from "../userland/images.ts";
+import type { BootOptions } from "../kernel/main.ts";
+
+/** Boot options a test may set. */
+export interface StartOptions {
+  eager?: boolean;
+  image?: Uint8Array;
+  sbrkAbi?: BootOptions["sbrkAbi"];
+}
 
 export interface Booted {
   kernel: Kernel;
@@ -14,16 +22,14 @@ export interface Booted {
 }
 
 /** Boot with the built-in image (or the given one), in run mode when args are given. */
-export function start(
-  args: string[],
-  opts: { eager?: boolean; image?: Uint8Array } = {},
-): Booted {
+export function start(args: string[], opts: StartOptions = {}): Booted {
   const out = new CapturedOutput();
   const console = new ConsoleDevice(out.sink);
   const kernel = boot({
     fsImage: opts.image ?? mkfs(fsFiles),
     console,
     eager: opts.eager,
+    sbrkAbi: opts.sbrkAbi,
     initArgs: args,
   });
   const settle = (maxInstructions = 5_000_000_000): RunState => {
@@ -40,7 +46,7 @@ export function start(
 /** Boot, run one program to completion, and return its output and exit status. */
 export function runProgram(
   args: string[],
-  opts: { eager?: boolean; input?: string; image?: Uint8Array; maxInstructions?: number } = {},
+  opts: StartOptions & { input?: string; maxInstructions?: number } = {},
 ): { output: string; status: number; state: RunState; kernel: Kernel } {
   const b = start(args, opts);
   if (opts.input !== undefined) b.console.pushInput(opts.input);

@@ -56,7 +56,18 @@ async function tempImage(bytes: Uint8Array): Promise<string> {
 Deno.test("--help explains the modes and flags, and exits 0", async () => {
   const r = await xv6lazy(["--help"]);
   assertEquals(r.code, 0);
-  for (const word of ["grade", "--fs", "--save", "--eager", "--stats", "--version", "Ctrl-A x"]) {
+  const words = [
+    "grade",
+    "--fs",
+    "--save",
+    "--eager",
+    "--sbrk-abi",
+    "--lab",
+    "--stats",
+    "--version",
+    "Ctrl-A x",
+  ];
+  for (const word of words) {
     assert(r.stdout.includes(word), `help mentions ${word}`);
   }
   assertEquals(r.stderr, "");
@@ -207,6 +218,11 @@ Deno.test("--fs with a foreign init: the command is typed into the shell", async
 
 Deno.test("grade scores 100/100 and exits 0", async () => {
   const r = await xv6lazy(["grade"]);
+  assertEquals(
+    lines(r.stdout)[0],
+    "Rules: 2022, 2022 port of the lazy lab (grade-lab-lazy), 100 points " +
+      "(the disk's usertests is 2022's)",
+  );
   assert(r.stdout.includes("== Test running lazytests == \n"), r.stdout);
   assert(lines(r.stdout).includes("  usertests: all tests: OK "), r.stdout);
   assertEquals(lines(r.stdout).at(-2), "Score: 100/100");
@@ -221,4 +237,35 @@ Deno.test("grade --eager loses exactly the two lazy items and exits 1", async ()
   assert(out.includes("  usertests: all tests: OK "), r.stdout);
   assertEquals(out.at(-2), "Score: 50/100");
   assertEquals(r.code, 1);
+});
+
+Deno.test("grade --lab 2019 judges the built-in programs by 2019's rules", async () => {
+  const r = await xv6lazy(["grade", "--lab", "2019"]);
+  const out = lines(r.stdout);
+  assert(out[0].startsWith("Rules: 2019, ") && out[0].endsWith("(chosen by --lab 2019)"), out[0]);
+  assert(out.includes("  lazy: pte printout: OK "), r.stdout);
+  // 2019's pair argptest -> createdelete: in the 2022 port's order createdelete comes first.
+  assert(out.includes("  usertests: argptest: FAIL "), r.stdout);
+  // 2019's usertests limit is 150 s; the 2022 port's usertests needs longer.
+  assert(out.includes("    (capture stopped: time limit (150 s = 1500 ticks of emulated time))"));
+  assert(out.includes("  usertests: all tests: FAIL "), r.stdout);
+  assertEquals(r.code, 1);
+});
+
+Deno.test("bad --lab and --sbrk-abi values give one line and exit 2", async () => {
+  const lab = await xv6lazy(["--lab", "2021", "grade"]);
+  assertEquals(lab.code, 2);
+  assertOneErrorLine(lab, "--lab must be one of 2019, 2020, 2022");
+  const abi = await xv6lazy(["--sbrk-abi=new", "ls"]);
+  assertEquals(abi.code, 2);
+  assertOneErrorLine(abi, "--sbrk-abi must be auto, classic or 2025");
+});
+
+Deno.test("--sbrk-abi: sbrk2025 passes as detected, and fails when its type is ignored", async () => {
+  const auto = await xv6lazy(["sbrk2025"]);
+  assertEquals(auto.code, 0, auto.stdout);
+  assert(auto.stdout.includes("sbrk2025: OK\n"), auto.stdout);
+  const classic = await xv6lazy(["--sbrk-abi", "classic", "sbrk2025"]);
+  assert(classic.stdout.includes("sbrk2025: eager sbrk never failed\n"), classic.stdout);
+  assertEquals(classic.code, 1);
 });

@@ -47,3 +47,28 @@ Deno.test("item 8: grade pte scores 10/10 and exits 0; bad parts and flags are r
   assertEquals(json.code, 2);
   assertOneErrorLine(json, "--json");
 });
+
+Deno.test("grade --lab YEAR PART --json: the subset and the report follow that year's rules", async () => {
+  // 2019 judges the page-table printout on the lazytests run: 10 + 20 + 20 points.
+  const r = await xv6lazy(["grade", "--lab", "2019", "lazy", "--json"]);
+  assertEquals(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assertEquals([doc.rules.year, doc.rules.why], [2019, "chosen by --lab 2019"]);
+  assertEquals([doc.score, doc.possible], [50, 50]);
+  assertEquals(doc.items.map((i: { title: string }) => i.title), [
+    "lazy: pte printout",
+    "lazy: map",
+    "lazy: unmap",
+  ]);
+  const t = await xv6lazy(["--lab", "2019", "grade", "lazy"]);
+  assertEquals(t.code, 0, t.stderr);
+  assert(t.stdout.startsWith("Rules: 2019, "), t.stdout);
+  assertEquals(t.stdout.split("\n").at(-2), "Score: 50/50");
+  // A part the year's grader does not have, and --lab without grade, are refused.
+  const pte = await xv6lazy(["grade", "--lab", "2020", "pte"]);
+  assertEquals(pte.code, 2);
+  assertOneErrorLine(pte, "the 2020 rules have no part 'pte' (their parts: lazy, usertests)");
+  const lab = await xv6lazy(["--lab", "2020", "echo", "hi"]);
+  assertEquals(lab.code, 2);
+  assertOneErrorLine(lab, "--lab goes with grade");
+});

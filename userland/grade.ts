@@ -1,10 +1,19 @@
 // The lab grader's verdicts, as pure functions over captured console text.
 //
-// This mirrors the lazy-lab grading rules (shared/TESTS.md section 8): which runs the
-// grader makes, which items it scores and how each item is matched against the console
-// output of its run. Nothing here boots a system; see grade_run.ts for that.
+// This mirrors the lazy-lab grading rules (shared/TESTS.md section 8): how each item
+// is matched against the console output of its run, and the report. Which runs and
+// items a revision of the lab has is data in grade_rules.ts. Nothing here boots a
+// system; see grade_run.ts for that.
 
-/** The three systems the grader boots, in the order it boots them. */
+import {
+  DEFAULT_RULES,
+  type LabRules,
+  type RulesChoice,
+  rulesLine,
+  totalPoints,
+} from "./grade_rules.ts";
+
+/** The systems the grader boots (which of them, and in which order, is up to the rules). */
 export type RunId = "pte" | "lazytests" | "usertests";
 
 /** One boot of a fresh system: type `command` at the first prompt, stop at the next one. */
@@ -20,8 +29,8 @@ export interface GradeRun {
 
 /** How one scored item is matched against its run's output. */
 export type Rule =
-  /** The page-table dump (section 8.3) plus a line beginning `hi`. */
-  | { kind: "pte" }
+  /** The page-table dump (section 8.3), plus a line beginning `hi` if hiLine. */
+  | { kind: "pte"; hiLine: boolean }
   /** A line that is exactly `line`. */
   | { kind: "line"; line: string }
   /** The usertests pair rule: `\ntest X: ` ... `OK\ntest Y`. */
@@ -46,76 +55,14 @@ export interface Verdict {
   reasons: string[];
 }
 
-export const GRADE_RUNS: readonly GradeRun[] = [
-  { id: "pte", title: "pte printout", command: "echo hi", limitSeconds: 30 },
-  { id: "lazytests", title: "running lazytests", command: "lazytests", limitSeconds: 30 },
-  { id: "usertests", title: "usertests", command: "usertests", limitSeconds: 600 },
-];
+/** The default rules' runs (the 2022 port's; see grade_rules.ts for every revision). */
+export const GRADE_RUNS: readonly GradeRun[] = DEFAULT_RULES.runs;
 
-/** A usertests item judged by the pair rule: test X passed and test Y started. */
-function pair(x: string, y: string, points: number): GradeItem {
-  return {
-    title: `usertests: ${x}`,
-    points,
-    run: "usertests",
-    sub: true,
-    rule: { kind: "pair", x, y },
-  };
-}
+/** The default rules' scored items, in the grader's order. */
+export const GRADE_ITEMS: readonly GradeItem[] = DEFAULT_RULES.items;
 
-/** Every scored item, in the grader's order (100 points in all). */
-export const GRADE_ITEMS: readonly GradeItem[] = [
-  { title: "pte printout", points: 10, run: "pte", sub: false, rule: { kind: "pte" } },
-  // The titles and the lines look swapped; the lines are what the lab's grader checks.
-  {
-    title: "lazy: map",
-    points: 25,
-    run: "lazytests",
-    sub: true,
-    rule: { kind: "line", line: "test lazy unmap: OK" },
-  },
-  {
-    title: "lazy: unmap",
-    points: 25,
-    run: "lazytests",
-    sub: true,
-    rule: { kind: "line", line: "test lazy alloc: OK" },
-  },
-  pair("pgbug", "sbrkbugs", 2),
-  pair("sbrkbugs", "badarg", 2),
-  pair("argptest", "stacktest", 2),
-  pair("sbrkmuch", "kernmem", 2),
-  pair("sbrkfail", "sbrkarg", 2),
-  pair("sbrkarg", "validatetest", 3),
-  pair("stacktest", "textwrite", 3),
-  pair("execout", "diskfull", 1),
-  pair("copyin", "copyout", 1),
-  pair("copyout", "copyinstr1", 1),
-  pair("copyinstr1", "copyinstr2", 1),
-  pair("copyinstr2", "copyinstr3", 1),
-  pair("copyinstr3", "rwsbrk", 1),
-  pair("rwsbrk", "truncate1", 1),
-  pair("sbrk8000", "badarg", 3),
-  pair("reparent", "twochildren", 1),
-  pair("twochildren", "forkfork", 1),
-  pair("forkfork", "forkforkfork", 1),
-  pair("forkforkfork", "argptest", 1),
-  pair("exectest", "bigargtest", 1),
-  pair("sbrkbasic", "sbrkmuch", 1),
-  pair("kernmem", "sbrkfail", 1),
-  pair("mem", "sharedfd", 1),
-  pair("forktest", "sbrkbasic", 1),
-  {
-    title: "usertests: all tests",
-    points: 5,
-    run: "usertests",
-    sub: true,
-    rule: { kind: "line", line: "ALL TESTS PASSED" },
-  },
-];
-
-/** The total of all items' points (100). */
-export const TOTAL_POINTS: number = GRADE_ITEMS.reduce((n, it) => n + it.points, 0);
+/** The total of the default rules' points (100). */
+export const TOTAL_POINTS: number = totalPoints(DEFAULT_RULES);
 
 /** Output lines, split the way Python's splitlines() splits console text. */
 export function outputLines(text: string): string[] {
@@ -147,10 +94,12 @@ function pteEntryPattern(depth: number, index: number): RegExp {
 }
 
 /** The pte printout rule: the header and nine entries, each with pa == (pte >> 10) << 12. */
-function judgePte(text: string): Verdict {
+function judgePte(text: string, hiLine: boolean): Verdict {
   const lines = outputLines(text);
   const reasons: string[] = [];
-  if (!lines.some((l) => l.startsWith("hi"))) reasons.push("missing a line beginning 'hi'");
+  if (hiLine && !lines.some((l) => l.startsWith("hi"))) {
+    reasons.push("missing a line beginning 'hi'");
+  }
   if (!lines.some((l) => PTE_HEADER.test(l))) {
     reasons.push("missing the header line 'page table 0x00000000...'");
   }
@@ -211,7 +160,7 @@ function judgePair(text: string, x: string, y: string): Verdict {
 export function judge(item: GradeItem, text: string): Verdict {
   switch (item.rule.kind) {
     case "pte":
-      return judgePte(text);
+      return judgePte(text, item.rule.hiLine);
     case "line":
       return judgeLine(text, item.rule.line);
     case "pair":
@@ -241,13 +190,16 @@ export interface ItemResult {
   verdict: Verdict;
 }
 
-/** Judge every item against the outcomes of the runs; a failed run fails its items. */
-export function judgeAll(outcomes: Partial<Record<RunId, RunOutcome>>): ItemResult[] {
-  return GRADE_ITEMS.map((item) => {
+/** Judge every item of the rules against the outcomes of the runs; a failed run fails its items. */
+export function judgeAll(
+  outcomes: Partial<Record<RunId, RunOutcome>>,
+  rules: LabRules = DEFAULT_RULES,
+): ItemResult[] {
+  return rules.items.map((item) => {
     const outcome = outcomes[item.run];
     if (!outcome) return { item, verdict: { ok: false, reasons: ["its run did not happen"] } };
     if (outcome.error !== undefined) {
-      const parent = GRADE_RUNS.find((r) => r.id === item.run)!;
+      const parent = rules.runs.find((r) => r.id === item.run)!;
       return { item, verdict: { ok: false, reasons: [`parent failed: ${parent.title}`] } };
     }
     return { item, verdict: judge(item, outcome.text) };
@@ -271,14 +223,14 @@ export interface ReportOptions {
   onRun?: (run: GradeRun, outcome: RunOutcome, results: ItemResult[]) => void;
 }
 
-/** The runs a grading makes: all of them, or those in only. */
-export function selectedRuns(only?: readonly RunId[]): GradeRun[] {
-  return GRADE_RUNS.filter((r) => only === undefined || only.includes(r.id));
+/** The runs a grading by these rules makes: all of them, or those in only, in the rules' order. */
+export function selectedRuns(rules: LabRules, only?: readonly RunId[]): GradeRun[] {
+  return rules.runs.filter((r) => only === undefined || only.includes(r.id));
 }
 
-/** The points the given runs' items are worth. */
-export function pointsOf(runs: readonly GradeRun[]): number {
-  return GRADE_ITEMS.filter((it) => runs.some((r) => r.id === it.run))
+/** The points the given runs' items are worth under these rules. */
+export function pointsOf(rules: LabRules, runs: readonly GradeRun[]): number {
+  return rules.items.filter((it) => runs.some((r) => r.id === it.run))
     .reduce((n, it) => n + it.points, 0);
 }
 
@@ -299,19 +251,31 @@ export function itemSeconds(item: GradeItem, outcome: RunOutcome): number {
 /** Something that performs a run; the real one boots a system, tests pass a fake. */
 export type Runner = (run: GradeRun) => RunOutcome | Promise<RunOutcome>;
 
-/** Run every grader run (or those in report.only) with `runner`, print the report, and return the score. */
-export async function grade(runner: Runner, report: ReportOptions): Promise<number> {
+/** The default choice of rules, for callers that do not choose. */
+const DEFAULT_CHOICE: RulesChoice = { rules: DEFAULT_RULES, why: "the default rules" };
+
+/**
+ * Run every run of the chosen rules (or those in report.only) with `runner`, print
+ * the report (its first line names the rules), and return the score.
+ */
+export async function grade(
+  runner: Runner,
+  report: ReportOptions,
+  choice: RulesChoice = DEFAULT_CHOICE,
+): Promise<number> {
   const { write, paint } = report;
+  const { rules } = choice;
   const outcomes: Partial<Record<RunId, RunOutcome>> = {};
   const timeOf = (s: number) => (s > 0.1 ? `(${s.toFixed(1)}s) ` : "");
-  const runs = selectedRuns(report.only);
+  const runs = selectedRuns(rules, report.only);
   let earned = 0;
+  write(rulesLine(choice) + "\n");
   for (const run of runs) {
     write(`== Test ${run.title} == \n`);
     write(`$ xv6lazy: boot, type '${run.command}' at the prompt\n`);
     const outcome = await runner(run);
     outcomes[run.id] = outcome;
-    const results = judgeAll(outcomes).filter((r) => r.item.run === run.id);
+    const results = judgeAll(outcomes, rules).filter((r) => r.item.run === run.id);
     // The run itself: a scored item (pte printout) or a 0-point parent.
     const own = results.find((r) => !r.item.sub);
     let line = "";
@@ -345,9 +309,10 @@ export async function grade(runner: Runner, report: ReportOptions): Promise<numb
       earned += r.verdict.ok ? r.item.points : 0;
     }
   }
-  const total = score(judgeAll(outcomes).filter((r) => runs.some((x) => x.id === r.item.run)));
+  const graded = judgeAll(outcomes, rules).filter((r) => runs.some((x) => x.id === r.item.run));
+  const total = score(graded);
   if (total !== earned) throw new Error("grade: score bookkeeping mismatch");
-  write(`Score: ${total}/${pointsOf(runs)}\n`);
+  write(`Score: ${total}/${pointsOf(rules, runs)}\n`);
   return total;
 }
 

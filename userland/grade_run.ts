@@ -12,7 +12,7 @@
 // As a backstop against a host-side stall, a run also stops after twice its limit
 // in wall-clock seconds.
 
-import { boot, type KernelStats } from "../kernel/main.ts";
+import { boot, type BootOptions, type KernelStats } from "../kernel/main.ts";
 import { ConsoleDevice } from "../machine/console.ts";
 import type { GradeRun, RunOutcome } from "./grade.ts";
 
@@ -26,6 +26,8 @@ const SLICE = 1_000_000;
 export interface CaptureOptions {
   fsImage: Uint8Array;
   eager: boolean;
+  /** What system call 12 means (--sbrk-abi); default: decided per program. */
+  sbrkAbi?: BootOptions["sbrkAbi"];
   /** Called with each test that starts (from `test NAME: ` / `running test NAME`). */
   onTestStart?: (name: string) => void;
 }
@@ -66,7 +68,12 @@ export function captureRun(run: GradeRun, opts: CaptureOptions): CapturedRun {
   });
   let kernel;
   try {
-    kernel = boot({ fsImage: opts.fsImage, console: dev, eager: opts.eager });
+    kernel = boot({
+      fsImage: opts.fsImage,
+      console: dev,
+      eager: opts.eager,
+      sbrkAbi: opts.sbrkAbi,
+    });
   } catch (e) {
     return { text, seconds: (performance.now() - t0) / 1000, error: `boot failed: ${message(e)}` };
   }

@@ -16,6 +16,7 @@ import lsImg from "./bin/ls" with { type: "bytes" };
 import memtouchImg from "./bin/memtouch" with { type: "bytes" };
 import mkdirImg from "./bin/mkdir" with { type: "bytes" };
 import rmImg from "./bin/rm" with { type: "bytes" };
+import sbrk2025Img from "./bin/sbrk2025" with { type: "bytes" };
 import shImg from "./bin/sh" with { type: "bytes" };
 import stressfsImg from "./bin/stressfs" with { type: "bytes" };
 import usertestsImg from "./bin/usertests" with { type: "bytes" };
@@ -38,6 +39,7 @@ export const programImages: Record<string, Uint8Array> = {
   memtouch: memtouchImg,
   mkdir: mkdirImg,
   rm: rmImg,
+  sbrk2025: sbrk2025Img,
   sh: shImg,
   stressfs: stressfsImg,
   usertests: usertestsImg,
@@ -61,6 +63,7 @@ export const fsFiles: { name: string; bytes: Uint8Array }[] = [
   { name: "memtouch", bytes: memtouchImg },
   { name: "mkdir", bytes: mkdirImg },
   { name: "rm", bytes: rmImg },
+  { name: "sbrk2025", bytes: sbrk2025Img },
   { name: "sh", bytes: shImg },
   { name: "stressfs", bytes: stressfsImg },
   { name: "usertests", bytes: usertestsImg },

@@ -10,7 +10,7 @@
 // stdin (so keystrokes, Ctrl-A x and signals are served), and when no input could
 // change that either, a piped or run-mode session stops with a message.
 
-import { boot, type KernelStats } from "../kernel/main.ts";
+import { boot, type BootOptions, type KernelStats } from "../kernel/main.ts";
 import { ConsoleDevice } from "../machine/console.ts";
 import {
   enterRawMode,
@@ -31,6 +31,8 @@ export const SLICE = 1_000_000;
 export interface SessionOptions {
   fsImage: Uint8Array;
   eager: boolean;
+  /** What system call 12 means (--sbrk-abi); default: decided per program. */
+  sbrkAbi?: BootOptions["sbrkAbi"];
   /** Run mode: the program and its arguments. */
   initArgs?: string[];
   /** Typed mode: the command line to type at the first prompt. */
@@ -111,6 +113,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
     fsImage: opts.fsImage,
     console: dev,
     eager: opts.eager,
+    sbrkAbi: opts.sbrkAbi,
     initArgs: opts.initArgs,
     quiet: opts.quiet,
     trace: opts.trace
