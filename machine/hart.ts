@@ -120,10 +120,14 @@ export const CAUSE_MISALIGNED_FETCH = 0,
 /** Returned by run() in built-in mode for the supervisor timer interrupt. */
 export const IRQ_TIMER = 0x80000005;
 /** run() results in full-system mode: the budget is used up; the hart waits in WFI; a debugger stop. */
-export const RUN_BUDGET = -1, RUN_WFI = -3, RUN_STOP = -4;
+export const RUN_BUDGET = -1, RUN_WFI = -3, RUN_STOP = -4, RUN_BREAK = -5;
 
-/** execute() results: the limit was reached; an exception (cause in trapCause); an event. */
-const EXIT_LIMIT = 0, EXIT_EXCEPTION = 1, EXIT_EVENT = 2;
+/**
+ * execute() results: the limit was reached; an exception (cause in trapCause); an
+ * event; a debugger breakpoint at pc (not executed).
+ */
+const EXIT_LIMIT = 0, EXIT_EXCEPTION = 1, EXIT_EVENT = 2, EXIT_BREAK = 3;
+const NO_BREAKPOINTS: ReadonlySet<number> = new Set();
 
 /** Physical pages whose decoded instructions can be held at once (16 MiB of cache). */
 const POOL_PAGES = 1024;
@@ -160,6 +164,11 @@ export class Hart {
   waiting = false;
   /** Built-in mode: traps return to the host instead of the guest's vectors. */
   readonly hostTraps: boolean;
+  /**
+   * Debugger breakpoints: virtual addresses (hi * 2^32 + lo) at which run() stops before
+   * executing, returning RUN_BREAK. While any is set, everything is interpreted.
+   */
+  breakpoints: ReadonlySet<number> = NO_BREAKPOINTS;
 
   /** The CSR file and privilege mode. */
   readonly csrs: Csrs;
@@ -965,7 +974,24 @@ export class Hart {
       const r = this.execute(toEvent < left ? toEvent : left);
       this.cycles += this.instret - startInstret;
       if (r === EXIT_EXCEPTION) this.trap(this.trapCause, false, this.trapTvalLo, this.trapTvalHi);
+      if (r === EXIT_BREAK) return RUN_BREAK;
     }
+  }
+
+  /**
+   * Debugger single step (full system): execute one instruction, or take the trap it
+   * raises, ignoring breakpoints and without taking interrupts (as QEMU's gdb stub
+   * steps). A WFI steps over and leaves the hart waiting.
+   */
+  step(): void {
+    const saved = this.breakpoints;
+    this.breakpoints = NO_BREAKPOINTS;
+    this.cycleNow = this.cycles;
+    const startInstret = this.instret;
+    const r = this.execute(1);
+    this.cycles += this.instret - startInstret;
+    if (r === EXIT_EXCEPTION) this.trap(this.trapCause, false, this.trapTvalLo, this.trapTvalHi);
+    this.breakpoints = saved;
   }
 
   /** Full system: the time of the next timer event (re-read at interrupt checks). */
@@ -1003,9 +1029,12 @@ export class Hart {
     const ws = this.ws;
     // Compiled blocks read one TLB set for loads and stores: only use them when that is
     // also the fetch set (not under MPRV).
-    const thr = this.jitThreshold >= 1 && this.jitThreshold < NO_BLOCK && set === fetchSet
+    const bps = this.breakpoints;
+    const thr = this.jitThreshold >= 1 && this.jitThreshold < NO_BLOCK && set === fetchSet &&
+        bps.size === 0
       ? this.jitThreshold
       : 0;
+    let broke = false;
     let area = 0; // index of the current page's decoded area in dec
     let lastSeq = 1; // pc after the last sequential step (odd: none yet), to spot block starts
     let codeBase = 0; // RAM offset of the current fetch page
@@ -1019,6 +1048,10 @@ export class Hart {
 
     loop: for (;;) {
       if (n >= stop) break;
+      if (bps.size !== 0 && bps.has((pcHi >>> 0) * 4294967296 + (pcLo >>> 0))) {
+        broke = true;
+        break;
+      }
       if ((pcLo & ~0xfff) !== fLo || pcHi !== fHi) {
         const p = mmu.translate(pcLo, pcHi, ACC_FETCH);
         if (p < 0) {
@@ -1825,6 +1858,7 @@ export class Hart {
       this.trapTvalHi = tvalHi;
       return EXIT_EXCEPTION;
     }
+    if (broke) return EXIT_BREAK;
     return event ? EXIT_EVENT : EXIT_LIMIT;
   }
 }

@@ -7,10 +7,9 @@
 //  - it powered off through the test finisher: halted with that status;
 //  - it printed "panic: ": it is given a little more time to print the rest, then
 //    the run ends as halted with status -1 and a one-line reason;
-//  - it has gone quiet: no console output, no input taken and no disk request for
-//    QUIET_TICKS timer ticks of emulated time while it waits (all harts in WFI or a
-//    scheduler spinning). Then run() answers "waiting", as the built-in kernel does
-//    when every process waits for the console, so piped sessions can end.
+//  - every hart waits in WFI with no timer set: run() answers "waiting" (only input
+//    can wake it). A real kernel always has a timer set, so sessions decide when it
+//    is done from its prompts instead.
 
 import { Board, type BoardState, TIMEBASE_HZ } from "../machine/board.ts";
 import type { ConsoleDevice } from "../machine/console.ts";
@@ -29,8 +28,6 @@ export interface FullSystemOptions {
 
 /** mtime ticks per xv6 timer tick (xv6 programs the timer every 1,000,000 ticks: 0.1 s). */
 export const XV6_TICK = TIMEBASE_HZ / 10;
-/** Timer ticks of silence after which a waiting system counts as idle. */
-export const QUIET_TICKS = 20;
 /** Steps a panicking kernel gets to finish its message. */
 const PANIC_GRACE = 2_000_000;
 
@@ -44,7 +41,6 @@ export interface FullSystem extends System {
 /** Build the board, load the kernel and return it ready to run. */
 export function bootFullSystem(opts: FullSystemOptions): FullSystem {
   const con = opts.console;
-  let lastActivity = 0;
   let panicAt = -1;
   let reason: string | null = null;
   let status = 0;
@@ -60,24 +56,16 @@ export function bootFullSystem(opts: FullSystemOptions): FullSystem {
     legacyVirtio: opts.legacyVirtio,
   });
   con.sink = (bytes) => {
-    lastActivity = board.time;
     tail = (tail + decoder.decode(bytes, { stream: true })).slice(-200);
     if (panicAt < 0 && /(^|\n)panic: /.test(tail)) panicAt = board.time;
     sink(bytes);
   };
-  let diskRequests = 0;
-  let inputLeft = con.pending();
 
   /** Run one slice, then apply the watchdogs. */
   const run = (budget: number): RunState => {
     if (reason !== null) return "halted";
     board.inputArrived();
     const state: BoardState = board.run(budget);
-    if (board.virtio.reads + board.virtio.writes !== diskRequests || con.pending() !== inputLeft) {
-      diskRequests = board.virtio.reads + board.virtio.writes;
-      inputLeft = con.pending();
-      lastActivity = board.time;
-    }
     if (state === "halted") {
       status = board.halted?.code ?? -1;
       return "halted";
