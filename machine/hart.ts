@@ -34,13 +34,15 @@ import { decode16, decode32 } from "./decode.ts";
 import { div64, divu64, mul64, mulh64, mulhsu64, mulhu64, res } from "./arith.ts";
 import { type BlockEnv, type BlockFn, compileBlock } from "./jit.ts";
 import {
+  compileDispatcher,
   compileRegion,
+  type DispatchFn,
   findBlocks,
   type HartLayout,
-  type RegionFn,
   type RegionHelpers,
   ST_EVENT,
   ST_FAULT,
+  ST_NOENTRY,
 } from "./translate.ts";
 import {
   ACC_FETCH,
@@ -60,6 +62,7 @@ import {
   CSR_MEDELEG,
   CSR_MEPC,
   CSR_MIDELEG,
+  CSR_MSTATUS,
   CSR_MTVAL,
   CSR_MTVEC,
   CSR_SATP,
@@ -206,12 +209,20 @@ export class Hart {
   jitThreshold = 64;
   /** Compile to WebAssembly regions (translate.ts) rather than JavaScript blocks (jit.ts). */
   useWasm = true;
-  /** Per pool area: the translated region of that page, its TLB set, and its entry slots. */
-  private readonly regions: (RegionFn | undefined)[] = new Array(POOL_PAGES);
-  private readonly regionSet = new Int8Array(POOL_PAGES).fill(-1);
-  private readonly regionEntries: (Set<number> | undefined)[] = new Array(POOL_PAGES);
-  /** Per halfword slot of the pool: 1 when the page's region has a block starting there. */
-  private readonly regionEntry = new Uint8Array(POOL_PAGES * 2048);
+  /**
+   * Translated regions, one per physical page and TLB set (index page * 3 + set): a
+   * page may be run in two modes (xv6's trap vectors share a page between M and S),
+   * so each mode has its own. regionIndex (in WebAssembly memory, read by the
+   * dispatcher) holds each one's index in `table`, 0 for none; regionEntries its
+   * entry offsets beyond the page's sweep.
+   */
+  private readonly regionIndex: Int32Array;
+  private readonly regionEntries: (Set<number> | undefined)[];
+  private readonly table = new WebAssembly.Table({ element: "anyfunc", initial: 64 });
+  private readonly freeSlots: number[] = [];
+  private tableUsed = 1; // index 0 means "no region"
+  /** The dispatcher's function per TLB set (translate.ts). */
+  private readonly dispatch: DispatchFn[];
   /** The state translated code reads and writes: pc (lo, hi), status, scratch (lo, hi). */
   private readonly ws: Int32Array;
   private readonly regionHelpers: RegionHelpers;
@@ -233,6 +244,10 @@ export class Hart {
   private irqDirty = false;
   /** The step count at the instruction being executed (for time reads mid-run). */
   private cycleNow = 0;
+  /** The last execute() stopped at its limit after a sequential step (not at a block start). */
+  private stoppedMidBlock = false;
+  /** The step count when the running translated region was entered (its helpers add to it). */
+  private regionBase = 0;
   /** run() should return RUN_STOP as soon as it can. */
   private stopRequested = false;
 
@@ -246,6 +261,8 @@ export class Hart {
     this.mmu.bus = this.bus;
     this.poolOf = new Int32Array(ram.size / PAGE_SIZE).fill(-1);
     this.codeBit = 1 << ((opts.hartid ?? 0) & 7);
+    this.regionIndex = ram.allocInt32((ram.size / PAGE_SIZE) * 3);
+    this.regionEntries = new Array((ram.size / PAGE_SIZE) * 3);
     this.regs = ram.allocInt32(66);
     this.ws = ram.allocInt32(8);
     this.regionHelpers = this.makeRegionHelpers();
@@ -267,6 +284,20 @@ export class Hart {
       this.csrs.hostWrite(CSR_SCOUNTEREN, 7, 0);
     }
     this.mmu.setPrivilege(this.csrs.priv, this.csrs.dataPriv());
+    const m = this.mmu;
+    this.dispatch = compileDispatcher(
+      {
+        pc: this.ws.byteOffset,
+        status: this.ws.byteOffset + 8,
+        entry: this.ws.byteOffset + 24,
+        fetchTags: [0, 1, 2].map((set) => m.tlbTag[set * 3 + ACC_FETCH].byteOffset),
+        fetchBases: [0, 1, 2].map((set) => m.tlbBase[set * 3 + ACC_FETCH].byteOffset),
+        regionIndex: this.regionIndex.byteOffset,
+        tlbMask: TLB_MASK,
+      },
+      ram.memory,
+      this.table,
+    );
     ram.listenForCodeWrites((page) => this.dropCode(page));
     for (let set = 0; set < 3; set++) {
       this.envs.push({
@@ -371,17 +402,22 @@ export class Hart {
       this.dec.fill(0, pi * 4096, pi * 4096 + 4096);
       this.blocks.fill(undefined, pi * 2048, pi * 2048 + 2048);
       this.hits.fill(0, pi * 2048, pi * 2048 + 2048);
-      this.dropRegion(pi);
     }
+    this.dropRegion(page);
     this.codeWrites++;
   }
 
-  /** Forget pool area pi's translated region. */
-  private dropRegion(pi: number): void {
-    this.regions[pi] = undefined;
-    this.regionSet[pi] = -1;
-    this.regionEntries[pi] = undefined;
-    this.regionEntry.fill(0, pi * 2048, pi * 2048 + 2048);
+  /** Forget the translated regions of RAM page `page`, in every mode. */
+  private dropRegion(page: number): void {
+    for (let set = 0; set < 3; set++) {
+      const ri = page * 3 + set;
+      const idx = this.regionIndex[ri];
+      if (idx === 0) continue;
+      this.table.set(idx, null);
+      this.freeSlots.push(idx);
+      this.regionIndex[ri] = 0;
+      this.regionEntries[ri] = undefined;
+    }
   }
 
   // ---------------------------------------------------------------- translated regions
@@ -391,18 +427,31 @@ export class Hart {
     const ws = this.ws;
     return {
       slowLoad: (lo, hi, size) => {
+        this.cycleNow = this.regionBase + ws[3];
         const f = this.loadSlow(lo, hi, size);
         ws[4] = res.lo;
         ws[5] = res.hi;
         return f;
       },
       slowStore: (lo, hi, size, vlo, vhi) => {
+        this.cycleNow = this.regionBase + ws[3];
         const writes = this.codeWrites;
         const f = this.storeSlow(lo, hi, size, vlo, vhi);
         if (f !== 0) return f;
         return this.irqDirty || this.codeWrites !== writes ? -1 : 0;
       },
       codeWrite: (page) => this.invalidateCode(page),
+      csr: (inst, slo, shi) => {
+        this.cycleNow = this.regionBase + ws[3];
+        this.translationDirty = false;
+        if (this.csrOp(inst, slo, shi) !== 0) {
+          this.mmu.fault(CAUSE_ILLEGAL, inst, 0);
+          return CAUSE_ILLEGAL;
+        }
+        ws[4] = this.csrs.lo;
+        ws[5] = this.csrs.hi;
+        return this.irqDirty || this.translationDirty ? -1 : 0;
+      },
       mulh: (kind, alo, ahi, blo, bhi) => {
         if (kind === 0) mulh64(alo, ahi, blo, bhi);
         else if (kind === 1) mulhsu64(alo, ahi, blo, bhi);
@@ -421,6 +470,12 @@ export class Hart {
       pc: this.ws.byteOffset,
       status: this.ws.byteOffset + 8,
       scratch: this.ws.byteOffset + 16,
+      entry: this.ws.byteOffset + 24,
+      pending: this.ws.byteOffset + 28,
+      mstatus: this.csrs.v.byteOffset + 8 * CSR_MSTATUS,
+      set,
+      fetchTags: m.tlbTag[set * 3 + ACC_FETCH].byteOffset,
+      fetchBases: m.tlbBase[set * 3 + ACC_FETCH].byteOffset,
       loadTags: m.tlbTag[set * 3 + ACC_LOAD].byteOffset,
       loadBases: m.tlbBase[set * 3 + ACC_LOAD].byteOffset,
       storeTags: m.tlbTag[set * 3 + ACC_STORE].byteOffset,
@@ -431,48 +486,49 @@ export class Hart {
   }
 
   /**
-   * Translate the page in pool area `area` (RAM page offset pageOff) for TLB set
-   * `set`, with `slot` added to its entry points. Returns whether slot got a block.
+   * Translate the page at RAM offset pageOff for TLB set `set`, swept from its start,
+   * with the block at `slot` among its entries. Returns whether that slot got a block.
    */
-  private translatePage(area: number, pageOff: number, slot: number, set: number): boolean {
-    const pi = area >>> 12;
-    let entries = this.regionEntries[pi];
-    if (entries === undefined || this.regionSet[pi] !== set) entries = new Set();
+  private translatePage(pageOff: number, slot: number, set: number): boolean {
+    const page = pageOff >>> 12;
+    const ri = page * 3 + set;
+    const entries = this.regionEntries[ri] ?? new Set<number>();
     entries.add(slot);
-    const dec = this.dec, bytes = this.bytes, view = this.view;
-    const pair: [number, number] = [0, 0];
+    const area = this.poolOf[page] * 4096;
     const read = (s: number): readonly [number, number] | null => {
-      if (s > 0xffe) return null;
-      let w = dec[area + s];
-      let imm = dec[area + s + 1];
+      if (s < 0 || s > 0xffe) return null;
+      let w = this.dec[area + s];
+      let imm = this.dec[area + s + 1];
       if (w === 0) {
         const p = pageOff | s;
-        const half = bytes[p] | (bytes[p + 1] << 8);
+        const half = this.bytes[p] | (this.bytes[p + 1] << 8);
         if ((half & 3) !== 3) w = decode16(half);
         else if (s === 0xffe) return null;
-        else w = decode32(view.getInt32(p, true));
+        else w = decode32(this.view.getInt32(p, true));
         imm = D.decodedImm;
-        dec[area + s] = w;
-        dec[area + s + 1] = imm;
+        this.dec[area + s] = w;
+        this.dec[area + s + 1] = imm;
       }
-      pair[0] = w;
-      pair[1] = imm;
-      return pair;
+      return [w, imm];
     };
-    this.ram.codePage[pageOff >>> 12] |= this.codeBit;
-    const blocks = findBlocks([...entries], (s) => {
-      const r = read(s);
-      return r === null ? null : [r[0], r[1]];
-    });
+    const blocks = findBlocks([0], [...entries], read);
     if (!blocks.some((b) => b.slot === slot)) entries.delete(slot);
     if (blocks.length === 0) return false;
-    const fn = compileRegion(blocks, this.layout(set), this.ram.memory, this.regionHelpers);
+    const fn = compileRegion(
+      blocks,
+      pageOff,
+      this.layout(set),
+      this.ram.memory,
+      this.regionHelpers,
+    );
     this.regionsCompiled++;
-    this.dropRegion(pi);
-    this.regions[pi] = fn;
-    this.regionSet[pi] = set;
-    this.regionEntries[pi] = entries;
-    for (const b of blocks) this.regionEntry[(area + b.slot) >> 1] = 1;
+    let idx = this.regionIndex[ri];
+    if (idx === 0) idx = this.freeSlots.pop() ?? this.tableUsed++;
+    if (idx >= this.table.length) this.table.grow(Math.max(64, this.table.length));
+    this.table.set(idx, fn);
+    this.regionIndex[ri] = idx;
+    this.regionEntries[ri] = entries;
+    this.ram.codePage[page] |= this.codeBit;
     return entries.has(slot);
   }
 
@@ -655,28 +711,36 @@ export class Hart {
   }
 
   /**
-   * Execute a Zicsr instruction (csrrw/s/c and their immediate forms). Returns 0 or
-   * CAUSE_ILLEGAL. csrrw(i) always writes; csrrs/csrrc(i) write unless the source is
-   * x0 / 0, and then may read a read-only CSR.
+   * Execute a Zicsr instruction (csrrw/s/c and their immediate forms) into x[rd].
+   * Returns 0 or CAUSE_ILLEGAL.
    */
   private csr(inst: number, rd: number): number {
     const x = this.regs;
     const f3 = (inst >>> 12) & 7;
-    const n = inst >>> 20;
     const src = (inst >>> 15) & 31;
+    const slo = f3 >= 5 ? src : x[src * 2];
+    const shi = f3 >= 5 ? 0 : x[src * 2 + 1];
+    if (this.csrOp(inst, slo, shi) !== 0) return CAUSE_ILLEGAL;
+    x[rd] = this.csrs.lo;
+    x[rd + 1] = this.csrs.hi;
+    return 0;
+  }
+
+  /**
+   * The CSR access of instruction `inst` with source value (slo, shi): 0 with the old
+   * value in csrs.lo / hi, or CAUSE_ILLEGAL. csrrw(i) always writes; csrrs/csrrc(i)
+   * write unless the source is x0 / 0, and then may read a read-only CSR; csrrw with
+   * rd = x0 does not read (no read side effects).
+   */
+  private csrOp(inst: number, slo: number, shi: number): number {
+    const f3 = (inst >>> 12) & 7;
+    const n = inst >>> 20;
     const c = this.csrs;
-    let slo: number, shi: number;
-    if (f3 >= 5) {
-      slo = src;
-      shi = 0;
-    } else {
-      slo = x[src * 2];
-      shi = x[src * 2 + 1];
-    }
     const op = f3 & 3;
-    const writes = op === 1 || src !== 0;
-    if (op === 1 && rd === 64) {
-      // csrrw with rd = x0 does not read (no read side effects).
+    const writes = op === 1 || ((inst >>> 15) & 31) !== 0;
+    if (op === 1 && ((inst >>> 7) & 31) === 0) {
+      c.lo = 0;
+      c.hi = 0;
       return c.write(n, slo, shi) === CSR_ILLEGAL ? CAUSE_ILLEGAL : 0;
     }
     if (c.read(n) === CSR_ILLEGAL) return CAUSE_ILLEGAL;
@@ -692,8 +756,8 @@ export class Hart {
       }
       if (c.write(n, nlo, nhi) === CSR_ILLEGAL) return CAUSE_ILLEGAL;
     }
-    x[rd] = olo;
-    x[rd + 1] = ohi;
+    c.lo = olo;
+    c.hi = ohi;
     return 0;
   }
 
@@ -828,7 +892,7 @@ export class Hart {
         this.dec.fill(0);
         this.blocks.fill(undefined);
         this.hits.fill(0);
-        for (let i = 0; i < POOL_PAGES; i++) this.dropRegion(i);
+        for (let pg = 0; pg < this.ram.size / PAGE_SIZE; pg++) this.dropRegion(pg);
         this.poolUsed = 0;
         this.codeWrites++;
       }
@@ -1025,8 +1089,13 @@ export class Hart {
     const dec = this.dec;
     const blocks = this.blocks, blockLen = this.blockLen, blockSet = this.blockSet;
     const hits = this.hits, st = this.st;
-    const regions = this.regions, regionSet = this.regionSet, regionEntry = this.regionEntry;
+    const regionIndex = this.regionIndex, dispatch = this.dispatch[set];
     const ws = this.ws;
+    // What translated code needs to know about interrupts: are any pending (masked)?
+    // Within one call of execute() only a helper (which then leaves) can change it.
+    ws[7] = this.hostTraps
+      ? 0
+      : this.csrs.mip(this.timeBase + startCycles) & this.csrs.getLo(0x304);
     // Compiled blocks read one TLB set for loads and stores: only use them when that is
     // also the fetch set (not under MPRV).
     const bps = this.breakpoints;
@@ -1036,7 +1105,9 @@ export class Hart {
       : 0;
     let broke = false;
     let area = 0; // index of the current page's decoded area in dec
-    let lastSeq = 1; // pc after the last sequential step (odd: none yet), to spot block starts
+    // pc after the last sequential step, to spot block starts (odd: none yet; pc itself
+    // when the previous run stopped mid-block at its limit).
+    let lastSeq = this.stoppedMidBlock ? pcLo : 1;
     let codeBase = 0; // RAM offset of the current fetch page
     this.translationDirty = false;
     if ((pcLo & 1) !== 0) {
@@ -1068,16 +1139,16 @@ export class Hart {
       }
       const slot = pcLo & 0xffe;
       if (thr !== 0 && this.useWasm) {
-        const bi = (area + slot) >> 1;
-        const pi = area >>> 12;
-        if (regionEntry[bi] === 1 && regionSet[pi] === set) {
+        if (regionIndex[(codeBase >>> 12) * 3 + set] !== 0) {
+          // Translated code for this page: run regions until they need help.
           ws[0] = pcLo;
           ws[1] = pcHi;
-          this.cycleNow = startCycles + n;
-          const done = regions[pi]!(stop - n);
+          this.regionBase = startCycles + n;
+          const done = dispatch(stop - n);
           n += done;
           pcLo = ws[0];
           pcHi = ws[1];
+          fLo = 1; // pc may be on another page now
           const status = ws[2];
           if (status === ST_FAULT) {
             cause = mmu.faultCause;
@@ -1090,15 +1161,20 @@ export class Hart {
             break;
           }
           if (done !== 0) continue;
-          // The next block does not fit in the budget: interpret up to it.
-        } else if (pcLo !== lastSeq) {
+          // No block starts at pc (count it below), or it does not fit in the budget.
+          if (status !== ST_NOENTRY) lastSeq = pcLo;
+        }
+        if (pcLo !== lastSeq) {
           // A block starts here (we jumped, trapped or came back from translated code):
           // count it, and translate its page once it is hot.
+          const bi = (area + slot) >> 1;
           const h = hits[bi];
           if (h !== NO_BLOCK) {
             if (h + 1 < thr) hits[bi] = h + 1;
-            else if (this.translatePage(area, codeBase, slot, set)) continue;
-            else hits[bi] = NO_BLOCK;
+            else if (this.translatePage(codeBase, slot, set)) {
+              hits[bi] = 0;
+              continue;
+            } else hits[bi] = NO_BLOCK;
           }
         }
       } else if (thr !== 0) {
@@ -1858,6 +1934,7 @@ export class Hart {
       this.trapTvalHi = tvalHi;
       return EXIT_EXCEPTION;
     }
+    this.stoppedMidBlock = !broke && !event && cause === -1 && lastSeq === pcLo;
     if (broke) return EXIT_BREAK;
     return event ? EXIT_EVENT : EXIT_LIMIT;
   }

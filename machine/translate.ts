@@ -1,54 +1,79 @@
 // The translator: turns hot guest code into WebAssembly, so it runs as native
 // 64-bit machine code instead of being interpreted.
 //
-// A region is the code of one 4 KiB physical page, for one TLB set (the mode it
-// runs in): the blocks reachable from the entry points seen so far, following
-// fall-throughs, branches and direct jumps that stay in the page. It becomes one
-// WebAssembly function:
+// A region is the code of one group of GROUP_PAGES physically contiguous 4 KiB
+// pages (64 KiB, aligned), for one TLB set (the mode it runs in): every page of
+// the group that has run code is swept from its start, instruction by instruction,
+// and cut into blocks at control transfers, at branch targets and at instructions
+// the translator leaves to the interpreter; entry points seen at run time are
+// added. A whole kernel's text fits in one or two groups, so its calls and returns
+// stay inside one WebAssembly function. The region becomes one function:
 //
-//   fn(budget) -> steps       reads pc from the hart's state, runs blocks while the
-//                             budget lasts, writes pc and an exit status back
+//   fn(budget) -> steps       reads pc and the entry's offset in the group from
+//                             the hart's state, runs blocks while the budget lasts,
+//                             writes pc and an exit status back
 //
 // Inside, guest registers live in WebAssembly i64 locals (loaded on entry, stored
 // on exit), so the engine keeps them in host registers. Blocks are laid out in
 // address order inside nested `block`s, so a forward branch is a direct `br`; any
-// other jump in the page goes through a `br_table` on the halfword slot, and a jump
-// out of the page (or to a slot with no block) leaves the function with pc set.
-// A block that branches back to its own start is a `loop`.
+// other jump in the group goes through a `br_table` on the halfword offset, and a
+// jump out of the group (or to an offset with no block) leaves the function with pc
+// set. A block that branches back to its own start is a `loop`.
+//
+// Code is keyed by physical address, but runs at a virtual one: the region is
+// entered at pc with the entry's physical offset known, so it knows the virtual
+// address of the group's start if the pages are mapped contiguously (the kernel's
+// are, at their physical addresses). A jump to another page of the group checks the
+// fetch TLB that the target page is that physical page before going there.
 //
 // Every block first checks that it fits in what is left of the budget, so
 // translated code retires exactly as many instructions as the interpreter would
-// before returning; instructions the translator does not handle (CSR, system,
-// LR/SC) end a block, and the interpreter runs them.
+// before returning. The byte-fill loop (sb; addi 1; bne) that xv6's memset
+// compiles to runs in bulk, a page at a time, with the same count and the same
+// faults.
 //
 // Loads and stores look up the hart's TLB for the set inline: one compare on a hit.
 // A miss, a page-crossing access or a device address calls back into the hart
 // (slowLoad / slowStore), which may report a fault: then the function returns with
 // pc at that instruction and the retired count before it (status FAULT). A store
 // to a page holding decoded code calls codeWrite and leaves right after the store
-// (status EVENT), since this very region may be stale.
+// (status EVENT), since this very region may be stale. CSR instructions are done
+// inline for sstatus in S-mode, else through the hart.
 
 import * as D from "./decode.ts";
 import { buildModule, FuncBuilder, I32, I64, Op } from "./wasm.ts";
 
-/** Exit status written by a region function. */
-export const ST_NORMAL = 0, ST_FAULT = 1, ST_EVENT = 2;
+/** Exit status written by a region function (NOENTRY: no block starts at pc). */
+export const ST_NORMAL = 0, ST_FAULT = 1, ST_EVENT = 2, ST_NOENTRY = 5;
 
 /** Where a hart's state lives in the WebAssembly memory (byte offsets). */
 export interface HartLayout {
   /** x0..x31 as little-endian i64 (x0 unused). */
   regs: number;
-  /** pc (i64), exit status (i32), and the helper scratch i64 (a slow load's value). */
+  /**
+   * pc (i64), exit status (i32) followed by the steps retired before the instruction
+   * calling a helper (i32), the helper scratch i64 (a slow load's value), and the
+   * entry's byte offset in the group (i32, at `entry`).
+   */
   pc: number;
   status: number;
   scratch: number;
-  /** The TLB arrays for loads and stores of this region's set (i32 tags, i32 RAM offsets). */
+  entry: number;
+  /** The TLB arrays for fetches, loads and stores of this region's set (i32 tags, RAM offsets). */
+  fetchTags: number;
+  fetchBases: number;
   loadTags: number;
   loadBases: number;
   storeTags: number;
   storeBases: number;
   /** One byte per RAM page: non-zero when some hart holds decoded code from it. */
   codePage: number;
+  /** The low word of mstatus (sstatus is a view of it). */
+  mstatus: number;
+  /** mip & mie when the region was entered (i32): non-zero if an interrupt is pending. */
+  pending: number;
+  /** The TLB set the region runs in: 0 U, 1 S, 2 M (also its privilege for CSR access). */
+  set: number;
   /** TLB index mask. */
   tlbMask: number;
 }
@@ -63,28 +88,43 @@ export interface RegionHelpers {
   codeWrite(page: number): void;
   /** MULH, MULHSU, MULHU: the high 64 bits into scratch. */
   mulh(kind: number, alo: number, ahi: number, blo: number, bhi: number): void;
+  /**
+   * The CSR instruction `inst` with source value (slo, shi): the old value into
+   * scratch; returns 0, CAUSE_ILLEGAL (2, recorded as the fault), or -1 (done, but
+   * interrupts or translation may have changed: leave now).
+   */
+  csr(inst: number, slo: number, shi: number): number;
 }
 
 export type RegionFn = (budget: number) => number;
 
-/** Reads the decoded instruction at a page slot: [word, imm], or null past the page. */
-export type SlotReader = (slot: number) => readonly [number, number] | null;
+/** Pages per group (a region's span): 16 x 4 KiB = 64 KiB, aligned in physical memory. */
+export const GROUP_PAGES = 1;
+export const GROUP_BYTES = GROUP_PAGES * 4096;
 
-/** A block found in the page: its slot, instructions (word, imm), and exits. */
-interface Block {
+/**
+ * Reads the decoded instruction at a byte offset of the group: [word, imm], or null
+ * when it cannot be read there (not a page of the region, or crossing a page end).
+ */
+export type SlotReader = (off: number) => readonly [number, number] | null;
+
+/** A block: its byte offset in the group, instructions (word, imm), and how it ends. */
+export interface Block {
   slot: number;
   insts: [number, number][];
-  /** Slot of the first instruction past the block. */
+  /** Offset of the first instruction past the block. */
   end: number;
   /** The block's last instruction is a control transfer (else it falls through or stops). */
   control: boolean;
 }
 
-const MAX_BLOCKS = 512;
+/** Most blocks in one region (a bound on the size of a function). */
+const MAX_BLOCKS = 6000;
 
 /** Is this op one the translator emits inline (not ending a block by itself)? */
 function inline(op: number): boolean {
-  return (op >= D.OP_LUI && op <= D.OP_REMUW) || op === D.OP_FENCE || op === D.OP_ATOMIC;
+  return (op >= D.OP_LUI && op <= D.OP_REMUW) || op === D.OP_FENCE || op === D.OP_ATOMIC ||
+    op === D.OP_CSR;
 }
 
 /** Is this op a control transfer? */
@@ -98,74 +138,87 @@ function inlineAmo(inst: number): boolean {
   return f5 === 0 || f5 === 1 || f5 === 4 || f5 === 8 || f5 === 12;
 }
 
-/** Find the blocks reachable from the entry slots, staying in the page. */
-export function findBlocks(entries: number[], read: SlotReader): Block[] {
-  const starts = new Set<number>();
-  const work = [...entries];
-  const blocks = new Map<number, Block>();
-  while (work.length > 0 && blocks.size < MAX_BLOCKS) {
-    const slot = work.pop()!;
-    if (blocks.has(slot) || slot < 0 || slot > 0xffe) continue;
+/** Can the translator emit this instruction inside a block? */
+function translatable(w: number, imm: number): boolean {
+  const op = w & 0xff;
+  return isControl(op) || (inline(op) && (op !== D.OP_ATOMIC || inlineAmo(imm)));
+}
+
+/**
+ * The blocks of a group: each listed page swept from its start, plus blocks from the
+ * entry offsets (which may lie inside a swept block, or off the sweep's alignment).
+ * Blocks end at control transfers, before untranslatable instructions, at page ends
+ * and where another block starts.
+ */
+export function findBlocks(pages: number[], entries: number[], read: SlotReader): Block[] {
+  const starts = new Set<number>(entries);
+  // First pass: where blocks must start (page starts, after transfers, branch targets).
+  for (const pg of pages) {
+    let off = pg * 4096;
+    const end = off + 4096;
+    starts.add(off);
+    while (off < end) {
+      const d = read(off);
+      if (d === null) break;
+      const [w, imm] = d;
+      const op = w & 0xff;
+      const next = off + (w >>> 27);
+      if (isControl(op) || !translatable(w, imm)) starts.add(next);
+      if (isControl(op) && op !== D.OP_JALR) {
+        const t = off + imm;
+        if (t >= 0 && t < GROUP_BYTES) starts.add(t);
+      }
+      off = next;
+    }
+  }
+  // Second pass: decode a block from every start.
+  const blocks: Block[] = [];
+  const pageSet = new Set(pages);
+  for (const slot of [...starts].sort((x, y) => x - y)) {
+    if (blocks.length >= MAX_BLOCKS) break;
+    if (!pageSet.has(slot >> 12)) continue;
     const b: Block = { slot, insts: [], end: slot, control: false };
     let s = slot;
+    const pageEnd = (slot & ~0xfff) + 4096;
     for (;;) {
       const d = read(s);
       if (d === null) break;
       const [w, imm] = d;
-      const op = w & 0xff;
-      if (isControl(op)) {
-        b.insts.push([w, imm]);
-        s += w >>> 27;
-        b.control = true;
-        const off = s - (w >>> 27);
-        if (op !== D.OP_JALR) {
-          const t = off + imm;
-          if (t >= 0 && t <= 0xffe) work.push(t);
-        }
-        // Conditional branches fall through; calls (a link register) come back here.
-        const links = ((w >>> 8) & 0x7f) !== 64;
-        if ((op !== D.OP_JAL && op !== D.OP_JALR) || links) work.push(s);
-        break;
-      }
-      if (!inline(op) || (op === D.OP_ATOMIC && !inlineAmo(imm))) break;
+      if (!translatable(w, imm)) break;
       b.insts.push([w, imm]);
       s += w >>> 27;
-      if (s > 0xffe || (starts.has(s) && s !== slot)) break;
+      if (isControl(w & 0xff)) {
+        b.control = true;
+        break;
+      }
+      if (s >= pageEnd || starts.has(s)) break;
     }
     b.end = s;
-    if (b.insts.length === 0) continue;
-    blocks.set(slot, b);
-    starts.add(slot);
+    if (b.insts.length > 0) blocks.push(b);
   }
-  // Blocks must not overlap for the layout below: cut a block where another starts.
-  const sorted = [...blocks.values()].sort((a, b) => a.slot - b.slot);
-  for (let i = 0; i + 1 < sorted.length; i++) {
-    const a = sorted[i], next = sorted[i + 1].slot;
-    if (a.end > next) {
-      let s = a.slot, n = 0;
-      while (s < next && n < a.insts.length) s += a.insts[n++][0] >>> 27;
-      if (s !== next) continue; // misaligned overlap (code read two ways): keep both
-      a.insts.length = n;
-      a.end = next;
-      a.control = false;
-    }
-  }
-  return sorted.filter((b) => b.insts.length > 0);
+  return blocks;
 }
 
 /** Type indexes in every region module. */
 const T_REGION = 0, T_LOAD = 1, T_STORE = 2, T_CODEWRITE = 3, T_MULH = 4;
 /** Imported function indexes. */
-const F_LOAD = 0, F_STORE = 1, F_CODEWRITE = 2, F_MULH = 3;
+const F_LOAD = 0, F_STORE = 1, F_CODEWRITE = 2, F_MULH = 3, F_CSR = 4;
+
+/** sstatus's bits in mstatus: SIE, SPIE, SPP, SUM, MXR; and the two that change translation. */
+const SSTATUS_VIEW = (1 << 1) | (1 << 5) | (1 << 8) | (1 << 18) | (1 << 19);
+const SUM_MXR = (1 << 18) | (1 << 19);
+const SIE = 1 << 1;
+const CSR_SSTATUS = 0x100;
 
 /** Translate the blocks of one page into a WebAssembly function. */
 export function compileRegion(
   blocks: Block[],
+  groupRam: number,
   layout: HartLayout,
   memory: WebAssembly.Memory,
   helpers: RegionHelpers,
 ): RegionFn {
-  const g = new RegionGen(blocks, layout);
+  const g = new RegionGen(blocks, layout, groupRam);
   const body = g.generate();
   const pages = memory.buffer.byteLength / 65536;
   const bytes = buildModule({
@@ -181,6 +234,7 @@ export function compileRegion(
       { name: "store", type: T_STORE },
       { name: "codeWrite", type: T_CODEWRITE },
       { name: "mulh", type: T_MULH },
+      { name: "csr", type: T_LOAD },
     ],
     memoryPages: pages,
     funcs: [{ type: T_REGION, body, export: "run" }],
@@ -193,6 +247,7 @@ export function compileRegion(
       store: helpers.slowStore,
       codeWrite: helpers.codeWrite,
       mulh: helpers.mulh,
+      csr: helpers.csr,
     },
   });
   return inst.exports.run as RegionFn;
@@ -209,8 +264,7 @@ class RegionGen {
   private readonly used = new Set<number>();
   private readonly budget = 0;
   private steps = 0;
-  private vbase = 0;
-  private slot = 0;
+  private vgroup = 0;
   private pcoff = 0;
   private status = 0;
   private a = 0; // effective address (i64)
@@ -222,16 +276,32 @@ class RegionGen {
   private s = 0; // helper status (i32)
   /** Label depth bookkeeping: the stack of open structured blocks. */
   private depth: string[] = [];
+  /** Where each named (open) label sits in `depth`. */
+  private readonly labels = new Map<string, number>();
+  /** RAM offset of the group's first byte. */
+  private readonly groupRam: number;
+  /** Block index by offset, and the span of offsets the dispatch table covers. */
+  private readonly indexOf = new Map<number, number>();
+  private minOff = 0;
+  private maxOff = 0;
 
-  constructor(blocks: Block[], layout: HartLayout) {
+  constructor(blocks: Block[], layout: HartLayout, groupRam: number) {
     this.blocks = blocks;
     this.L = layout;
+    this.groupRam = groupRam;
+    blocks.forEach((b, i) => this.indexOf.set(b.slot, i));
+    this.minOff = blocks[0].slot;
+    this.maxOff = blocks[blocks.length - 1].slot;
   }
 
   /** Register numbers the region reads or writes. */
   private scanRegisters(): void {
     for (const b of this.blocks) {
-      for (const [w] of b.insts) {
+      for (const [w, imm] of b.insts) {
+        // A CSR instruction keeps its source register in the raw bits (the immediate).
+        if ((w & 0xff) === D.OP_CSR && ((imm >>> 12) & 7) < 5 && ((imm >>> 15) & 31) !== 0) {
+          this.used.add((imm >>> 15) & 31);
+        }
         const rd = ((w >>> 8) & 0x7f) >> 1, a1 = ((w >>> 15) & 0x3f) >> 1;
         const a2 = ((w >>> 21) & 0x3f) >> 1;
         if (rd !== 32 && rd !== 0) {
@@ -251,8 +321,7 @@ class RegionGen {
     for (let i = 1; i < 32; i++) this.r.push(this.used.has(i) ? f.local(I64) : -1);
     this.r.unshift(-1);
     this.steps = f.local(I32);
-    this.vbase = f.local(I64);
-    this.slot = f.local(I32);
+    this.vgroup = f.local(I64);
     this.pcoff = f.local(I32);
     this.status = f.local(I32);
     this.a = f.local(I64);
@@ -262,13 +331,13 @@ class RegionGen {
     this.v = f.local(I64);
     this.w = f.local(I64);
     this.s = f.local(I32);
-    // Load the registers the region uses; vbase and the entry slot from pc.
+    // Load the registers the region uses; the entry offset, and the group's VA from pc.
     for (const i of this.used) {
       f.i32(0).mem(Op.i64_load, 3, L.regs + 8 * i).set(this.r[i]);
     }
-    f.i32(0).mem(Op.i64_load, 3, L.pc).tee(this.a);
-    f.i64(~0xfff, -1).op(Op.i64_and).set(this.vbase);
-    f.get(this.a).op(Op.i32_wrap_i64).i32(0xfff).op(Op.i32_and).set(this.pcoff);
+    f.i32(0).mem(Op.i32_load, 2, L.entry).set(this.pcoff);
+    f.i32(0).mem(Op.i64_load, 3, L.pc).get(this.pcoff).op(Op.i64_extend_i32_u, Op.i64_sub);
+    f.set(this.vgroup);
     // block $exit { block $fault { loop $dispatch { blocks... } } fault: ... } store
     this.open("exit", Op.block);
     this.open("fault", Op.block);
@@ -278,8 +347,8 @@ class RegionGen {
     this.close(); // fault
     f.i32(ST_FAULT).set(this.status);
     this.close(); // exit
-    // pc = vbase + pcoff; store registers, pc, status; return steps.
-    f.i32(0).get(this.vbase).get(this.pcoff).op(Op.i64_extend_i32_u).op(Op.i64_add);
+    // pc = vgroup + pcoff; store registers, pc, status; return steps.
+    f.i32(0).get(this.vgroup).get(this.pcoff).op(Op.i64_extend_i32_s).op(Op.i64_add);
     f.mem(Op.i64_store, 3, L.pc);
     f.i32(0).get(this.status).mem(Op.i32_store, 2, L.status);
     for (const i of this.written) f.i32(0).get(this.r[i]).mem(Op.i64_store, 3, L.regs + 8 * i);
@@ -290,43 +359,44 @@ class RegionGen {
   /** Open a structured block with a name (for label depths). */
   private open(name: string, op: number, type = 0x40): void {
     this.f.op(op, type);
+    this.labels.set(name, this.depth.length);
     this.depth.push(name);
   }
 
   /** Close the innermost structured block. */
   private close(): void {
     this.f.op(Op.end);
-    this.depth.pop();
+    const name = this.depth.pop()!;
+    if (name !== "if") this.labels.delete(name);
   }
 
   /** The br depth of a named label. */
   private label(name: string): number {
-    const i = this.depth.lastIndexOf(name);
-    if (i < 0) throw new Error(`translate: no label ${name}`);
+    const i = this.labels.get(name);
+    if (i === undefined) throw new Error(`translate: no label ${name}`);
     return this.depth.length - 1 - i;
   }
 
   /**
-   * Inside loop $dispatch: a br_table on pcoff/2 into nested blocks, one per guest
-   * block, each guest block's code placed after its label's end.
+   * Inside loop $dispatch: a br_table on the halfword offset into nested blocks, one
+   * per guest block, each guest block's code placed after its label's end.
    */
   private emitBlocks(): void {
     const f = this.f;
     const n = this.blocks.length;
     for (let i = n - 1; i >= 0; i--) this.open(`b${i}`, Op.block);
     this.open("table", Op.block);
-    // br_table: slot -> b_i (depth = index of b_i from the inside: table is 0, b0 is 1).
-    const targets = new Array(2048).fill(0); // 0 = out of the table block: no block
-    for (let i = 0; i < n; i++) targets[this.blocks[i].slot >> 1] = i + 1;
-    f.get(this.pcoff).i32(1).op(Op.i32_shr_u);
-    f.op(Op.br_table);
-    const out: number[] = [];
-    pushU(out, 2048);
-    for (const t of targets) pushU(out, t);
-    pushU(out, 0);
-    f.op(...out);
-    this.close(); // table: falls here for slots with no block
-    // No block at this slot: leave with pc = vbase + pcoff.
+    // br_table on (pcoff - minOff) / 2: depth i + 1 reaches b_i; 0 (table) = no block.
+    const span = (this.maxOff - this.minOff) / 2 + 1;
+    const targets = new Array(span).fill(0);
+    for (let i = 0; i < n; i++) targets[(this.blocks[i].slot - this.minOff) >> 1] = i + 1;
+    f.get(this.pcoff).i32(this.minOff).op(Op.i32_sub).i32(1).op(Op.i32_shr_s);
+    f.op(Op.br_table).u(span);
+    for (const t of targets) f.u(t);
+    f.u(0);
+    this.close(); // table: falls here for offsets with no block
+    // No block at this offset: leave with pc = vgroup + pcoff, status NOENTRY.
+    f.i32(ST_NOENTRY).set(this.status);
     f.opU(Op.br, this.label("exit"));
     for (let i = 0; i < n; i++) {
       this.close(); // b_i: its code follows
@@ -335,7 +405,7 @@ class RegionGen {
     // Falling off the last block cannot happen (each block ends with a transfer or exit).
   }
 
-  /** Leave the function with pc = vbase + off and status. */
+  /** Leave the function with pc = vgroup + off and status. */
   private exitAt(off: number, status = ST_NORMAL): void {
     const f = this.f;
     f.i32(off).set(this.pcoff);
@@ -343,17 +413,47 @@ class RegionGen {
     f.opU(Op.br, this.label("exit"));
   }
 
-  /** Jump to slot off within the page: direct when it is a later block, else by table. */
+  /**
+   * Jump to offset `off` of the group from block `from`: a direct br to a later block of
+   * the same page, the dispatch table for an earlier one, a fetch-TLB check first for
+   * another page, and an exit for an offset outside the region.
+   */
   private jumpTo(off: number, from: number): void {
     const f = this.f;
-    const j = this.blocks.findIndex((b) => b.slot === off);
-    if (j > from) {
+    const j = off >= 0 && off < GROUP_BYTES ? this.indexOf.get(off) : undefined;
+    if (j === undefined) return this.exitAt(off);
+    const samePage = (off >> 12) === (this.blocks[from].slot >> 12);
+    if (!samePage) {
+      // The target's virtual page must map to the group's page: else leave.
+      this.pcRel(off);
+      f.set(this.a);
+      this.pageCheck(off >> 12);
+      f.op(Op.i32_eqz);
+      f.op(Op.if, 0x40);
+      this.depth.push("if");
+      this.exitAt(off);
+      this.close();
+    }
+    if (j > from && samePage) {
       f.opU(Op.br, this.label(`b${j}`));
       return;
     }
-    if (j < 0) return this.exitAt(off);
     f.i32(off).set(this.pcoff);
     f.opU(Op.br, this.label("dispatch"));
+  }
+
+  /**
+   * With a VA in local a, push whether its page is page `page` of this group in the
+   * fetch TLB (a translation is cached and lands there).
+   */
+  private pageCheck(page: number): void {
+    const f = this.f, L = this.L;
+    f.get(this.a).i64(12, 0).op(Op.i64_shr_u, Op.i32_wrap_i64).tee(this.t);
+    f.i32(L.tlbMask).op(Op.i32_and).i32(2).op(Op.i32_shl).tee(this.e);
+    f.mem(Op.i32_load, 2, L.fetchTags).get(this.t).op(Op.i32_eq);
+    f.get(this.e).mem(Op.i32_load, 2, L.fetchBases).i32(this.groupRam + page * 4096);
+    f.op(Op.i32_eq, Op.i32_and);
+    f.get(this.a).i64(38, 0).op(Op.i64_shr_u, Op.i64_eqz, Op.i32_and);
   }
 
   /** One guest block: budget check, its instructions, its exit. */
@@ -368,10 +468,10 @@ class RegionGen {
     this.depth.push("if");
     this.exitAt(b.slot);
     this.close();
+    if (selfLoop) this.emitBulkFill(i);
     let off = b.slot;
     for (let k = 0; k < len; k++) {
       const [w, imm] = b.insts[k];
-      const op = w & 0xff;
       if (k === len - 1 && b.control) {
         f.get(this.steps).i32(len).op(Op.i32_add).set(this.steps);
         this.emitControl(w, imm, off, i, selfLoop);
@@ -379,7 +479,6 @@ class RegionGen {
         this.emitInst(w, imm, off, k);
       }
       off += w >>> 27;
-      void op;
     }
     if (!b.control) {
       f.get(this.steps).i32(len).op(Op.i32_add).set(this.steps);
@@ -388,7 +487,71 @@ class RegionGen {
     if (selfLoop) this.close();
   }
 
-  /** The in-page target slot of a block's final jump or branch, or -1. */
+  /**
+   * A byte-fill loop `sb v, 0(p); addi p, p, 1; bne p, q, loop` (xv6's memset): run
+   * as many iterations as fit in the page, the budget and the distance to q with one
+   * memory.fill, counting 3 instructions each, then continue (or fall out of) the loop.
+   * Anything unusual (TLB miss, code page, page end) takes the normal path below,
+   * which faults exactly where one iteration would.
+   */
+  private emitBulkFill(i: number): void {
+    const b = this.blocks[i];
+    if (b.insts.length !== 3) return;
+    const [[w0, i0], [w1, i1], [w2]] = b.insts;
+    const reg = (w: number, shift: number, mask: number) => ((w >>> shift) & mask) >> 1;
+    const p = reg(w0, 15, 0x3f), v = reg(w0, 21, 0x3f);
+    const a1 = reg(w2, 15, 0x3f), a2 = reg(w2, 21, 0x3f);
+    const q = a1 === p ? a2 : a1;
+    const ok = (w0 & 0xff) === D.OP_SB && i0 === 0 && (w1 & 0xff) === D.OP_ADDI && i1 === 1 &&
+      reg(w1, 8, 0x7f) === p && reg(w1, 15, 0x3f) === p && (w2 & 0xff) === D.OP_BNE &&
+      (a1 === p || a2 === p) && q !== p && p !== 0 && v !== p;
+    if (!ok) return;
+    const f = this.f, L = this.L;
+    // a = p; TLB hit for a 1-byte store; n = min(page left, q - p, (budget - steps) / 3)
+    this.rget(p);
+    f.set(this.a);
+    this.tlbCheck(L.storeTags, L.storeBases, 1);
+    f.op(Op.if, 0x40);
+    this.depth.push("if");
+    this.ramOffset(L.storeBases);
+    // t = bytes to the page end; e = (budget - steps) / 3
+    f.i32(4096).get(this.a).op(Op.i32_wrap_i64).i32(0xfff).op(Op.i32_and, Op.i32_sub).set(this.t);
+    f.get(this.budget).get(this.steps).op(Op.i32_sub).i32(3).op(Op.i32_div_s).set(this.e);
+    f.get(this.e).get(this.t).get(this.e).get(this.t).op(Op.i32_lt_u, Op.select).set(this.t);
+    // the distance q - p, when smaller (as an unsigned 64-bit number)
+    this.rget(q);
+    this.rget(p);
+    f.op(Op.i64_sub).tee(this.v).get(this.t).op(Op.i64_extend_i32_u, Op.i64_lt_u);
+    f.op(Op.if, 0x40);
+    this.depth.push("if");
+    f.get(this.v).op(Op.i32_wrap_i64).set(this.t);
+    this.close();
+    // Not a code page, and at least two iterations: fill, count, move p.
+    f.get(this.p).i32(12).op(Op.i32_shr_u).mem(Op.i32_load8_u, 0, L.codePage).op(Op.i32_eqz);
+    f.get(this.t).i32(1).op(Op.i32_gt_u, Op.i32_and);
+    f.op(Op.if, 0x40);
+    this.depth.push("if");
+    f.get(this.p);
+    this.rget(v);
+    f.op(Op.i32_wrap_i64).get(this.t).op(0xfc, 0x0b, 0x00); // memory.fill
+    f.get(this.steps).get(this.t).i32(3).op(Op.i32_mul, Op.i32_add).set(this.steps);
+    this.rget(p);
+    f.get(this.t).op(Op.i64_extend_i32_u, Op.i64_add);
+    this.rset(p);
+    // Done (p reached q): the loop's branch falls through; else go round again.
+    this.rget(p);
+    this.rget(q);
+    f.op(Op.i64_eq);
+    f.op(Op.if, 0x40);
+    this.depth.push("if");
+    this.jumpTo(b.end, i);
+    this.close();
+    f.opU(Op.br, this.label(`self${i}`));
+    this.close();
+    this.close();
+  }
+
+  /** The in-group target offset of a block's final jump or branch, or -1. */
   private targetOf(b: Block): number {
     const [w, imm] = b.insts[b.insts.length - 1];
     const op = w & 0xff;
@@ -410,10 +573,10 @@ class RegionGen {
     else this.f.set(this.r[i]);
   }
 
-  /** Push vbase + off (a pc-relative address). */
+  /** Push vgroup + off (a pc-relative address; off may fall outside the group). */
   private pcRel(off: number): void {
     const f = this.f;
-    f.get(this.vbase);
+    f.get(this.vgroup);
     f.i64(off | 0, Math.floor(off / 4294967296) | 0).op(Op.i64_add);
   }
 
@@ -552,6 +715,8 @@ class RegionGen {
         return this.emitDiv32(op, rd, a1, a2);
       case D.OP_ATOMIC:
         return this.emitAmo(imm, rd, a1, a2, off, k, ilen);
+      case D.OP_CSR:
+        return this.emitCsr(imm, rd, off, k, ilen);
     }
     if (op >= D.OP_LB && op <= D.OP_LWU) return this.emitLoad(op, rd, a1, imm, off, k);
     if (op >= D.OP_SB && op <= D.OP_SD) return this.emitStore(op, a1, a2, imm, off, k, ilen);
@@ -689,6 +854,7 @@ class RegionGen {
     f.get(this.p).mem(direct[op], Math.min(3, Math.log2(size)), 0);
     f.op(Op.else);
     // Slow path: helper, fault exit, then the value from scratch (extended as the op says).
+    this.publishSteps(k);
     f.get(this.a).op(Op.i32_wrap_i64);
     f.get(this.a).i64(32, 0).op(Op.i64_shr_u, Op.i32_wrap_i64);
     f.i32(size).opU(Op.call, F_LOAD).tee(this.s);
@@ -737,6 +903,7 @@ class RegionGen {
     this.leaveAfter(off, k, ilen);
     this.close();
     f.op(Op.else);
+    this.publishSteps(k);
     f.get(this.a).op(Op.i32_wrap_i64);
     f.get(this.a).i64(32, 0).op(Op.i64_shr_u, Op.i32_wrap_i64);
     f.i32(size);
@@ -809,6 +976,94 @@ class RegionGen {
     this.close();
   }
 
+  /**
+   * A CSR instruction. sstatus in S-mode code is done inline (xv6's locks read and
+   * write it constantly): a change of SUM or MXR, or any other CSR, goes through the
+   * hart; turning SIE on leaves the region so a pending interrupt is taken at once.
+   */
+  private emitCsr(inst: number, rd: number, off: number, k: number, ilen: number): void {
+    const f = this.f, L = this.L;
+    const f3 = (inst >>> 12) & 7;
+    const src = (inst >>> 15) & 31;
+    const op = f3 & 3;
+    const writes = op === 1 || src !== 0;
+    // Source value as i64 in local w (uimm or register).
+    if (f3 >= 5) f.i64(src, 0);
+    else this.rget(src);
+    f.set(this.w);
+    const inlineOk = (inst >>> 20) === CSR_SSTATUS && L.set === 1;
+    if (inlineOk) {
+      // old (t) and new (e) low words of mstatus
+      f.i32(0).mem(Op.i32_load, 2, L.mstatus).set(this.t);
+      const srcView = () => f.get(this.w).op(Op.i32_wrap_i64).i32(SSTATUS_VIEW).op(Op.i32_and);
+      if (!writes) f.get(this.t).set(this.e);
+      else if (op === 1) {
+        f.get(this.t).i32(~SSTATUS_VIEW).op(Op.i32_and);
+        srcView();
+        f.op(Op.i32_or).set(this.e);
+      } else if (op === 2) {
+        f.get(this.t);
+        srcView();
+        f.op(Op.i32_or).set(this.e);
+      } else {
+        f.get(this.t);
+        srcView();
+        f.i32(-1).op(Op.i32_xor, Op.i32_and).set(this.e);
+      }
+      // SUM or MXR changing: let the hart do it (it flushes the TLBs).
+      f.get(this.t).get(this.e).op(Op.i32_xor).i32(SUM_MXR).op(Op.i32_and, Op.i32_eqz);
+      f.op(Op.if, 0x40);
+      this.depth.push("if");
+      if (writes) f.i32(0).get(this.e).mem(Op.i32_store, 2, L.mstatus);
+      // rd = old & view, with UXL = 2 in bits 33..32
+      f.get(this.t).i32(SSTATUS_VIEW).op(Op.i32_and, Op.i64_extend_i32_u);
+      f.i64(0, 2).op(Op.i64_or);
+      this.rset(rd);
+      // SIE turned on while some interrupt is pending (mip & mie, as it was on entry;
+      // nothing in the region raises one without leaving): leave, so it is taken now.
+      f.get(this.e).get(this.t).i32(-1).op(Op.i32_xor, Op.i32_and).i32(SIE).op(Op.i32_and);
+      f.i32(0).mem(Op.i32_load, 2, L.pending).op(Op.i32_and);
+      f.op(Op.if, 0x40);
+      this.depth.push("if");
+      this.leaveAfter(off, k, ilen);
+      this.close();
+      f.op(Op.else);
+      this.emitCsrCall(inst, rd, off, k, ilen);
+      this.close();
+      return;
+    }
+    this.emitCsrCall(inst, rd, off, k, ilen);
+  }
+
+  /** Tell the hart how many instructions retired before instruction k (for counter reads). */
+  private publishSteps(k: number): void {
+    const f = this.f;
+    f.i32(0).get(this.steps).i32(k).op(Op.i32_add).mem(Op.i32_store, 2, this.L.status + 4);
+  }
+
+  /** A CSR instruction through the hart (source value in local w). */
+  private emitCsrCall(inst: number, rd: number, off: number, k: number, ilen: number): void {
+    const f = this.f, L = this.L;
+    this.publishSteps(k);
+    f.i32(inst);
+    f.get(this.w).op(Op.i32_wrap_i64);
+    f.get(this.w).i64(32, 0).op(Op.i64_shr_u, Op.i32_wrap_i64);
+    f.opU(Op.call, F_CSR).set(this.s);
+    // Illegal: a fault at this instruction (the hart recorded cause 2 and tval).
+    f.get(this.s).i32(2).op(Op.i32_eq);
+    f.op(Op.if, 0x40);
+    this.depth.push("if");
+    this.faultAt(off, k);
+    this.close();
+    f.i32(0).mem(Op.i64_load, 3, L.scratch);
+    this.rset(rd);
+    f.get(this.s);
+    f.op(Op.if, 0x40);
+    this.depth.push("if");
+    this.leaveAfter(off, k, ilen);
+    this.close();
+  }
+
   /** The block's last instruction: a branch or jump (steps already counted). */
   private emitControl(w: number, imm: number, off: number, i: number, selfLoop: boolean): void {
     const f = this.f;
@@ -820,7 +1075,6 @@ class RegionGen {
     const target = off + imm;
     const goTarget = () => {
       if (selfLoop && target === this.blocks[i].slot) f.opU(Op.br, this.label(`self${i}`));
-      else if (target < 0 || target > 0xffe) this.exitFar(target);
       else this.jumpTo(target, i);
     };
     if (op === D.OP_JAL) {
@@ -830,26 +1084,7 @@ class RegionGen {
       }
       return goTarget();
     }
-    if (op === D.OP_JALR) {
-      // target = (rs1 + imm) & ~1, then the link (rd may be rs1)
-      this.rget(a1);
-      f.i64(imm, imm >> 31).op(Op.i64_add).i64(~1, -1).op(Op.i64_and).set(this.a);
-      if (rd !== 0 && rd !== 32) {
-        this.pcRel(off + ilen);
-        this.rset(rd);
-      }
-      // Same page: dispatch on the slot; else leave with pc = target.
-      f.get(this.a).i64(~0xfff, -1).op(Op.i64_and).get(this.vbase).op(Op.i64_eq);
-      f.op(Op.if, 0x40);
-      this.depth.push("if");
-      f.get(this.a).op(Op.i32_wrap_i64).i32(0xfff).op(Op.i32_and).set(this.pcoff);
-      f.opU(Op.br, this.label("dispatch"));
-      this.close();
-      f.get(this.a).set(this.vbase);
-      f.i32(0).set(this.pcoff);
-      f.opU(Op.br, this.label("exit"));
-      return;
-    }
+    if (op === D.OP_JALR) return this.emitJalr(rd, a1, imm, off, ilen, i);
     // Conditional branch.
     this.rget(a1);
     this.rget(a2);
@@ -866,18 +1101,58 @@ class RegionGen {
     this.depth.push("if");
     goTarget();
     this.close();
-    const next = off + ilen;
-    if (next > 0xffe) this.exitFar(next);
-    else this.jumpTo(next, i);
+    this.jumpTo(off + ilen, i);
   }
 
-  /** Leave for a pc outside this page: vbase + off (off may be negative or past 4096). */
-  private exitFar(off: number): void {
+  /**
+   * JALR: target = (rs1 + imm) & ~1, then the link (rd may be rs1). A target in this
+   * group's pages goes through the dispatch table (after a fetch-TLB check when it is
+   * another page); anything else leaves with pc = target.
+   */
+  private emitJalr(rd: number, a1: number, imm: number, off: number, ilen: number, i: number) {
     const f = this.f;
-    this.pcRel(off);
-    f.set(this.vbase);
+    this.rget(a1);
+    f.i64(imm, imm >> 31).op(Op.i64_add).i64(~1, -1).op(Op.i64_and).set(this.a);
+    if (rd !== 0 && rd !== 32) {
+      this.pcRel(off + ilen);
+      this.rset(rd);
+    }
+    const page = this.blocks[i].slot >> 12;
+    // d = target - vgroup; same page of the group: dispatch.
+    f.get(this.a).get(this.vgroup).op(Op.i64_sub).tee(this.v).i64(12, 0).op(Op.i64_shr_u);
+    f.i64(page, 0).op(Op.i64_eq);
+    f.op(Op.if, 0x40);
+    this.depth.push("if");
+    f.get(this.v).op(Op.i32_wrap_i64).set(this.pcoff);
+    f.opU(Op.br, this.label("dispatch"));
+    this.close();
+    // Another page of the group, mapped where the group says: dispatch too.
+    f.get(this.v).i64(GROUP_BYTES, 0).op(Op.i64_lt_u);
+    f.op(Op.if, 0x40);
+    this.depth.push("if");
+    f.get(this.v).op(Op.i32_wrap_i64).i32(12).op(Op.i32_shr_u).set(this.s);
+    this.pageCheckDynamic();
+    f.op(Op.if, 0x40);
+    this.depth.push("if");
+    f.get(this.v).op(Op.i32_wrap_i64).set(this.pcoff);
+    f.opU(Op.br, this.label("dispatch"));
+    this.close();
+    this.close();
+    // Elsewhere: leave with pc = target (vgroup becomes the target, pcoff 0).
+    f.get(this.a).set(this.vgroup);
     f.i32(0).set(this.pcoff);
     f.opU(Op.br, this.label("exit"));
+  }
+
+  /** As pageCheck, for the page number in local s (VA in local a). */
+  private pageCheckDynamic(): void {
+    const f = this.f, L = this.L;
+    f.get(this.a).i64(12, 0).op(Op.i64_shr_u, Op.i32_wrap_i64).tee(this.t);
+    f.i32(L.tlbMask).op(Op.i32_and).i32(2).op(Op.i32_shl).tee(this.e);
+    f.mem(Op.i32_load, 2, L.fetchTags).get(this.t).op(Op.i32_eq);
+    f.get(this.e).mem(Op.i32_load, 2, L.fetchBases);
+    f.get(this.s).i32(12).op(Op.i32_shl).i32(this.groupRam).op(Op.i32_add, Op.i32_eq, Op.i32_and);
+    f.get(this.a).i64(38, 0).op(Op.i64_shr_u, Op.i64_eqz, Op.i32_and);
   }
 }
 
@@ -903,12 +1178,81 @@ function cachedModule(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Module {
   return mod;
 }
 
-/** Append an unsigned LEB128 (for br_table vectors). */
-function pushU(out: number[], n: number): void {
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
+/** Dispatcher exit statuses (beside the regions' own): no translation / no region for pc. */
+export const ST_MISS = 3, ST_NOCODE = 4;
+
+/** Where the dispatcher finds a hart's state, per TLB set. */
+export interface DispatchLayout {
+  pc: number;
+  status: number;
+  entry: number;
+  /** Per set: the fetch TLB's tag and base arrays. */
+  fetchTags: number[];
+  fetchBases: number[];
+  /** regionIndex: an i32 per (RAM page * 3 + set): the table index of its region, or 0. */
+  regionIndex: number;
+  tlbMask: number;
+}
+
+export type DispatchFn = (budget: number) => number;
+
+/**
+ * The dispatcher, one function per TLB set: runs translated regions one after another
+ * without returning to JavaScript, while the budget lasts. For pc it looks up the
+ * fetch TLB (a miss: status MISS), the region of that physical page (none: NOCODE),
+ * and calls it through the table; it stops when a region returns a status other than
+ * NORMAL (a fault, an event, or no block at that pc) or makes no progress. Returns
+ * the steps retired.
+ */
+export function compileDispatcher(
+  L: DispatchLayout,
+  memory: WebAssembly.Memory,
+  table: WebAssembly.Table,
+): DispatchFn[] {
+  const funcs: { type: number; body: FuncBuilder; export: string }[] = [];
+  for (let set = 0; set < 3; set++) {
+    const f = new FuncBuilder(1);
+    const budget = 0;
+    const steps = f.local(I32), pc = f.local(I64), tag = f.local(I32), e = f.local(I32);
+    const idx = f.local(I32), r = f.local(I32);
+    f.op(Op.block, 0x40); // $out
+    f.op(Op.loop, 0x40); // $next
+    f.i32(0).mem(Op.i64_load, 3, L.pc).set(pc);
+    // The fetch TLB: VA below 2^38 and cached, else MISS.
+    f.i32(ST_MISS).set(r);
+    f.get(pc).i64(38, 0).op(Op.i64_shr_u, Op.i64_eqz, Op.i32_eqz).opU(Op.br_if, 1);
+    f.get(pc).i64(12, 0).op(Op.i64_shr_u, Op.i32_wrap_i64).tee(tag);
+    f.i32(L.tlbMask).op(Op.i32_and).i32(2).op(Op.i32_shl).tee(e);
+    f.mem(Op.i32_load, 2, L.fetchTags[set]).get(tag).op(Op.i32_ne).opU(Op.br_if, 1);
+    // The region of the physical page, else NOCODE.
+    f.i32(ST_NOCODE).set(r);
+    f.get(e).mem(Op.i32_load, 2, L.fetchBases[set]).i32(12).op(Op.i32_shr_u);
+    f.i32(3).op(Op.i32_mul).i32(set).op(Op.i32_add).i32(2).op(Op.i32_shl);
+    f.mem(Op.i32_load, 2, L.regionIndex).tee(idx).op(Op.i32_eqz).opU(Op.br_if, 1);
+    f.i32(0).get(pc).op(Op.i32_wrap_i64).i32(0xfff).op(Op.i32_and).mem(Op.i32_store, 2, L.entry);
+    // steps += region(budget - steps)
+    f.get(budget).get(steps).op(Op.i32_sub).get(idx);
+    f.opU(Op.call_indirect, 0).op(0x00).tee(r);
+    f.get(steps).op(Op.i32_add).set(steps);
+    // Go on while the region ran normally and made progress.
+    f.i32(0).mem(Op.i32_load, 2, L.status).set(idx);
+    f.get(r).op(Op.i32_eqz).get(idx).op(Op.i32_or, Op.i32_eqz).opU(Op.br_if, 0);
+    f.get(idx).set(r);
+    f.op(Op.end); // loop
+    f.op(Op.end); // block $out: r holds the status (MISS / NOCODE / the region's)
+    f.i32(0).get(r).mem(Op.i32_store, 2, L.status);
+    f.get(steps);
+    funcs.push({ type: 0, body: f, export: `set${set}` });
+  }
+  const bytes = buildModule({
+    types: [{ params: [I32], results: [I32] }],
+    imports: [],
+    memoryPages: memory.buffer.byteLength / 65536,
+    tableSize: 1,
+    funcs,
+  });
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
+    env: { mem: memory, table },
+  });
+  return [0, 1, 2].map((i) => inst.exports[`set${i}`] as DispatchFn);
 }

@@ -23,6 +23,7 @@ export const Op = {
   br_table: 0x0e,
   return: 0x0f,
   call: 0x10,
+  call_indirect: 0x11,
   drop: 0x1a,
   select: 0x1b,
   local_get: 0x20,
@@ -102,8 +103,43 @@ export const Op = {
   i64_extend_i32_u: 0xad,
 } as const;
 
+/** A growable byte buffer (code is built a byte at a time; arrays of numbers are slow). */
+export class Bytes {
+  buf = new Uint8Array(1024);
+  length = 0;
+
+  /** Append one byte. */
+  push(b: number): void {
+    if (this.length === this.buf.length) {
+      const bigger = new Uint8Array(this.buf.length * 2);
+      bigger.set(this.buf);
+      this.buf = bigger;
+    }
+    this.buf[this.length++] = b;
+  }
+
+  /** Append all bytes of another buffer or array. */
+  append(b: Bytes | ArrayLike<number>): void {
+    const src = b instanceof Bytes ? b.buf.subarray(0, b.length) : b;
+    while (this.length + src.length > this.buf.length) {
+      const bigger = new Uint8Array(this.buf.length * 2);
+      bigger.set(this.buf);
+      this.buf = bigger;
+    }
+    if (src instanceof Uint8Array) this.buf.set(src, this.length);
+    else for (let i = 0; i < src.length; i++) this.buf[this.length + i] = src[i];
+    this.length += src.length;
+  }
+
+  /** The bytes so far (a copy of exactly `length` bytes). */
+  bytes(): Uint8Array<ArrayBuffer> {
+    return this.buf.slice(0, this.length);
+  }
+}
+
 /** Append an unsigned LEB128 number. */
-export function uleb(out: number[], n: number): void {
+export function uleb(out: Bytes, n: number): void {
+  if (!(n >= 0)) throw new Error(`wasm: bad unsigned immediate ${n}`);
   do {
     let b = n & 0x7f;
     n = Math.floor(n / 128);
@@ -113,7 +149,7 @@ export function uleb(out: number[], n: number): void {
 }
 
 /** Append a signed LEB128 number (any int32). */
-export function sleb(out: number[], n: number): void {
+export function sleb(out: Bytes, n: number): void {
   n |= 0;
   for (;;) {
     const b = n & 0x7f;
@@ -127,7 +163,7 @@ export function sleb(out: number[], n: number): void {
 }
 
 /** Append a signed LEB128 64-bit number given as (lo, hi) int32 halves, without BigInt. */
-export function sleb64(out: number[], lo: number, hi: number): void {
+export function sleb64(out: Bytes, lo: number, hi: number): void {
   lo |= 0;
   hi |= 0;
   for (;;) {
@@ -147,7 +183,7 @@ export function sleb64(out: number[], lo: number, hi: number): void {
 
 /** A function body under construction: locals and code bytes. */
 export class FuncBuilder {
-  readonly code: number[] = [];
+  readonly code = new Bytes();
   private readonly localTypes: number[] = [];
   private readonly params: number;
 
@@ -165,6 +201,12 @@ export class FuncBuilder {
   /** Emit raw bytes. */
   op(...bytes: number[]): this {
     for (const b of bytes) this.code.push(b);
+    return this;
+  }
+
+  /** Emit an unsigned LEB128 number (a br_table entry, say). */
+  u(n: number): this {
+    uleb(this.code, n);
     return this;
   }
 
@@ -212,26 +254,24 @@ export class FuncBuilder {
     return this;
   }
 
-  /** The finished body: size, locals in runs of one type, code, end. */
-  bytes(): number[] {
-    const body: number[] = [];
+  /** The finished body into out: size, locals in runs of one type, code, end. */
+  writeTo(out: Bytes): void {
+    const head = new Bytes();
     const runs: [number, number][] = [];
     for (const t of this.localTypes) {
       const last = runs[runs.length - 1];
       if (last && last[1] === t) last[0]++;
       else runs.push([1, t]);
     }
-    uleb(body, runs.length);
+    uleb(head, runs.length);
     for (const [n, t] of runs) {
-      uleb(body, n);
-      body.push(t);
+      uleb(head, n);
+      head.push(t);
     }
-    for (const b of this.code) body.push(b);
-    body.push(Op.end);
-    const out: number[] = [];
-    uleb(out, body.length);
-    for (const b of body) out.push(b);
-    return out;
+    uleb(out, head.length + this.code.length + 1);
+    out.append(head);
+    out.append(this.code);
+    out.push(Op.end);
   }
 }
 
@@ -242,17 +282,17 @@ export interface FuncType {
 }
 
 /** Encode a string as a length-prefixed name. */
-function name(out: number[], s: string): void {
+function name(out: Bytes, s: string): void {
   const b = new TextEncoder().encode(s);
   uleb(out, b.length);
-  for (const x of b) out.push(x);
+  out.append(b);
 }
 
 /** Append a section with its id and size. */
-function section(out: number[], id: number, body: number[]): void {
+function section(out: Bytes, id: number, body: Bytes): void {
   out.push(id);
   uleb(out, body.length);
-  for (const b of body) out.push(b);
+  out.append(body);
 }
 
 export interface ModuleSpec {
@@ -261,29 +301,41 @@ export interface ModuleSpec {
   imports: { name: string; type: number }[];
   /** Pages of the imported memory "env"."mem" (its declared minimum). */
   memoryPages: number;
+  /** Import a function table "env"."table" of at least this many entries (for call_indirect). */
+  tableSize?: number;
   /** Defined functions: type index and body; exported under `export` if given. */
   funcs: { type: number; body: FuncBuilder; export?: string }[];
 }
 
 /** Assemble a module's bytes. */
 export function buildModule(spec: ModuleSpec): Uint8Array<ArrayBuffer> {
-  const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  const types: number[] = [];
+  const out = new Bytes();
+  out.append([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+  const types = new Bytes();
   uleb(types, spec.types.length);
   for (const t of spec.types) {
     types.push(0x60);
     uleb(types, t.params.length);
-    types.push(...t.params);
+    types.append(t.params);
     uleb(types, t.results.length);
-    types.push(...t.results);
+    types.append(t.results);
   }
   section(out, 1, types);
-  const imports: number[] = [];
-  uleb(imports, spec.imports.length + 1);
+  const imports = new Bytes();
+  uleb(imports, spec.imports.length + 1 + (spec.tableSize !== undefined ? 1 : 0));
   name(imports, "env");
   name(imports, "mem");
-  imports.push(0x02, 0x00);
+  imports.push(0x02);
+  imports.push(0x00);
   uleb(imports, spec.memoryPages);
+  if (spec.tableSize !== undefined) {
+    name(imports, "env");
+    name(imports, "table");
+    imports.push(0x01); // a table
+    imports.push(0x70); // of funcref
+    imports.push(0x00); // with a minimum only
+    uleb(imports, spec.tableSize);
+  }
   for (const im of spec.imports) {
     name(imports, "env");
     name(imports, im.name);
@@ -291,11 +343,11 @@ export function buildModule(spec: ModuleSpec): Uint8Array<ArrayBuffer> {
     uleb(imports, im.type);
   }
   section(out, 2, imports);
-  const funcs: number[] = [];
+  const funcs = new Bytes();
   uleb(funcs, spec.funcs.length);
   for (const f of spec.funcs) uleb(funcs, f.type);
   section(out, 3, funcs);
-  const exports: number[] = [];
+  const exports = new Bytes();
   const exported = spec.funcs.map((f, i) => [f.export, i] as const).filter(([e]) => e);
   uleb(exports, exported.length);
   for (const [e, i] of exported) {
@@ -304,9 +356,9 @@ export function buildModule(spec: ModuleSpec): Uint8Array<ArrayBuffer> {
     uleb(exports, spec.imports.length + i);
   }
   section(out, 7, exports);
-  const code: number[] = [];
+  const code = new Bytes();
   uleb(code, spec.funcs.length);
-  for (const f of spec.funcs) for (const b of f.body.bytes()) code.push(b);
+  for (const f of spec.funcs) f.body.writeTo(code);
   section(out, 10, code);
-  return new Uint8Array(out);
+  return out.bytes();
 }
