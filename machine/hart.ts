@@ -233,6 +233,8 @@ export class Hart {
   private irqDirty = false;
   /** The step count at the instruction being executed (for time reads mid-run). */
   private cycleNow = 0;
+  /** The step count when the running translated region was entered. */
+  private regionStart = 0;
   /** run() should return RUN_STOP as soon as it can. */
   private stopRequested = false;
 
@@ -390,13 +392,15 @@ export class Hart {
   private makeRegionHelpers(): RegionHelpers {
     const ws = this.ws;
     return {
-      slowLoad: (lo, hi, size) => {
+      slowLoad: (lo, hi, size, steps) => {
+        this.cycleNow = this.regionStart + steps;
         const f = this.loadSlow(lo, hi, size);
         ws[4] = res.lo;
         ws[5] = res.hi;
         return f;
       },
-      slowStore: (lo, hi, size, vlo, vhi) => {
+      slowStore: (lo, hi, size, vlo, vhi, steps) => {
+        this.cycleNow = this.regionStart + steps;
         const writes = this.codeWrites;
         const f = this.storeSlow(lo, hi, size, vlo, vhi);
         if (f !== 0) return f;
@@ -1074,6 +1078,7 @@ export class Hart {
           ws[0] = pcLo;
           ws[1] = pcHi;
           this.cycleNow = startCycles + n;
+          this.regionStart = this.cycleNow;
           const done = regions[pi]!(stop - n);
           n += done;
           pcLo = ws[0];

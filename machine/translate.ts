@@ -55,10 +55,21 @@ export interface HartLayout {
 
 /** Callbacks into the hart for the slow paths. */
 export interface RegionHelpers {
-  /** Load size bytes at VA (lo, hi) into scratch (zero-extended): 0 or a fault cause. */
-  slowLoad(lo: number, hi: number, size: number): number;
+  /**
+   * Load size bytes at VA (lo, hi) into scratch (zero-extended): 0 or a fault cause.
+   * `steps` counts the instructions the region has run, this one included (as the
+   * interpreter counts them), so that a device read sees the same time either way.
+   */
+  slowLoad(lo: number, hi: number, size: number, steps: number): number;
   /** Store size bytes of (vlo, vhi) at VA: 0, a fault cause, or -1 (done; leave now). */
-  slowStore(lo: number, hi: number, size: number, vlo: number, vhi: number): number;
+  slowStore(
+    lo: number,
+    hi: number,
+    size: number,
+    vlo: number,
+    vhi: number,
+    steps: number,
+  ): number;
   /** A store hit RAM page `page`, which holds decoded code. */
   codeWrite(page: number): void;
   /** MULH, MULHSU, MULHU: the high 64 bits into scratch. */
@@ -171,8 +182,8 @@ export function compileRegion(
   const bytes = buildModule({
     types: [
       { params: [I32], results: [I32] },
-      { params: [I32, I32, I32], results: [I32] },
-      { params: [I32, I32, I32, I32, I32], results: [I32] },
+      { params: [I32, I32, I32, I32], results: [I32] },
+      { params: [I32, I32, I32, I32, I32, I32], results: [I32] },
       { params: [I32], results: [] },
       { params: [I32, I32, I32, I32, I32], results: [] },
     ],
@@ -691,7 +702,9 @@ class RegionGen {
     // Slow path: helper, fault exit, then the value from scratch (extended as the op says).
     f.get(this.a).op(Op.i32_wrap_i64);
     f.get(this.a).i64(32, 0).op(Op.i64_shr_u, Op.i32_wrap_i64);
-    f.i32(size).opU(Op.call, F_LOAD).tee(this.s);
+    f.i32(size);
+    f.get(this.steps).i32(k + 1).op(Op.i32_add);
+    f.opU(Op.call, F_LOAD).tee(this.s);
     f.op(Op.if, 0x40);
     this.depth.push("if");
     this.faultAt(off, k);
@@ -742,6 +755,7 @@ class RegionGen {
     f.i32(size);
     f.get(this.v).op(Op.i32_wrap_i64);
     f.get(this.v).i64(32, 0).op(Op.i64_shr_u, Op.i32_wrap_i64);
+    f.get(this.steps).i32(k + 1).op(Op.i32_add);
     f.opU(Op.call, F_STORE).tee(this.s);
     f.op(Op.if, 0x40);
     this.depth.push("if");
