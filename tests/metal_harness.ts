@@ -48,8 +48,18 @@ export interface MetalOptions {
   disk?: Uint8Array;
   /** Console input, typed before the run starts. */
   input?: string;
+  /** Lines typed one at a time, each when a new prompt ("$ " at a line start) appears. */
+  script?: string[];
   /** Most board time (mtime ticks) to run for. */
   budget?: number;
+}
+
+/** Board time per slice between looks at the output (10 ms of mtime). */
+const SLICE = 100_000;
+
+/** How many prompts ("$ " at the start of a line) the output holds. */
+export function prompts(output: string): number {
+  return output.split("\n").filter((l) => l.startsWith("$ ")).length;
 }
 
 /** Run program `name` until it powers off or the budget is spent. */
@@ -66,9 +76,14 @@ export function runMetal(name: string, opts: MetalOptions = {}): MetalRun {
   });
   if (opts.jit === false) { for (const h of board.harts) h.jitThreshold = 0; }
   const end = opts.budget ?? 200_000_000;
+  const script = opts.script ?? [];
+  let typed = 0;
   while (board.halted === null && board.time < end) {
+    if (typed < script.length && prompts(out.text()) > typed) {
+      con.pushInput(script[typed++] + "\n");
+    }
     board.inputArrived();
-    if (board.run(1_000_000) === "waiting") break;
+    if (board.run(SLICE) === "waiting" && typed >= script.length) break;
   }
   const output = out.text();
   const oks = output.split("\n").filter((l) => l.startsWith("ok ")).map((l) => l.slice(3));

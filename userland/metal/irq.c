@@ -580,7 +580,7 @@ int main(int hartid) {
     other_hart(hartid);
     return 0;
   }
-  int n = harts_alive(100000);
+  int n = harts_alive(1000000);
   msi();
   mti();
   ssi_sti();
