@@ -51,8 +51,6 @@ INSN_FN(do_fadd, ".word 0x02a57553")
 INSN_FN(read_fcsr, "csrr a0, fcsr")
 INSN_FN(load_word, "ld a0, 0(a0)")
 
-static volatile int parked;
-
 // The trap hart 0 took last.
 #define T last[0]
 
@@ -374,11 +372,9 @@ static void floating(void) {
 }
 
 int main(int hartid) {
-  if (hartid != 0) {
-    parked = 1;
+  if (hartid != 0)
     for (;;)
       asm volatile("wfi");
-  }
   ids(hartid);
   transitions();
   ecalls_and_delegation();

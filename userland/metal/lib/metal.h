@@ -142,7 +142,6 @@ void svectors(void);
 void trap_init(int hart);
 void trap_clear(void);
 uint64 call_in(int mode, uint64 (*fn)(uint64), uint64 arg, uint64 sp);
-int mode_now(void);
 
 // Write a value to a register as a trap frame index.
 #define TF_A0 10

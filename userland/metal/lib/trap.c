@@ -53,11 +53,6 @@ void trap_init(int hart) {
   cur_mode[hart] = PRV_M;
 }
 
-// The mode this hart's program code runs in (as call_in left it).
-int mode_now(void) {
-  return cur_mode[cpuid()];
-}
-
 // Forget this hart's last trap.
 void trap_clear(void) {
   volatile struct traprec *r = &last[cpuid()];
@@ -165,11 +160,12 @@ static void trap(struct trapframe *tf) {
   finish(tf);
 }
 
-// The M-mode and S-mode entries from trap.S.
+// An M-mode trap, from trap.S.
 void mtrap(struct trapframe *tf) {
   trap(tf);
 }
 
+// An S-mode trap, from trap.S.
 void strap(struct trapframe *tf) {
   trap(tf);
 }
@@ -179,6 +175,10 @@ void strap(struct trapframe *tf) {
 uint64 call_in(int mode, uint64 (*fn)(uint64), uint64 arg, uint64 sp) {
   int h = cpuid();
   int level = cur_mode[h];
+  if (depth[h] == DEPTH) {
+    printf("FAIL call_in nested too deep\n");
+    exit(96);
+  }
   struct context *c = &ctxs[h][depth[h]++];
   c->mode = level;
   if (level == PRV_M)
