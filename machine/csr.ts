@@ -151,8 +151,8 @@ export class Csrs {
     this.set(CSR_MHARTID, hartid, 0);
     this.set(CSR_MISA, MISA_LO, MISA_HI);
     this.set(CSR_MSTATUS, 0, MSTATUS_HI);
-    this.stimecmp = Infinity;
-    this.set(CSR_STIMECMP, -1, -1);
+    this.stimecmp = 0; // QEMU 7.2 resets stimecmp to 0 (it counts only once STCE is set)
+    this.set(CSR_STIMECMP, 0, 0);
   }
 
   /** Raw store of a CSR's two halves (no side effects). */
@@ -409,7 +409,7 @@ export class Csrs {
       case CSR_SATP: {
         const mode = hi >>> 28;
         if (mode !== 0 && mode !== 8) return; // unsupported modes leave satp unchanged
-        this.set(n, lo, hi & 0xf00fffff); // MODE, 16-bit ASID, PPN (44 bits)
+        this.set(n, lo, hi); // MODE (4 bits), ASID (16, all kept), PPN (44)
         hooks.translationChanged(true);
         return;
       }
