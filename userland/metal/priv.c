@@ -81,6 +81,7 @@ static void ids(int hartid) {
   check((s & (MSTATUS_MIE | MSTATUS_SIE | MSTATUS_MPRV | MSTATUS_FS)) == 0 &&
             ((s >> 32) & 0xf) == 0xa,
         "mstatus at reset: MIE, SIE, MPRV and FS clear, UXL = SXL = 64 bits");
+  checkv(csrr(0x14d) == 0, "stimecmp reads 0 at reset", csrr(0x14d));
 }
 
 // mret and sret down to S and U; what traps up to M record.
@@ -320,6 +321,10 @@ static void translation(void) {
   check(csrr(satp) == MAKE_SATP(root), "satp takes Sv39 (mode 8)");
   csrw(satp, (5UL << 60) | 1234);
   check(csrr(satp) == MAKE_SATP(root), "satp ignores a write with a reserved mode");
+  csrw(satp, MAKE_SATP(root) | (0xffffUL << 44));
+  checkv(csrr(satp) == (MAKE_SATP(root) | (0xffffUL << 44)), "satp keeps a 16-bit ASID",
+         csrr(satp));
+  csrw(satp, MAKE_SATP(root));
   check(page_x[0] == 0x1111, "M ignores satp (MPRV = 0)");
   check(mprv_load((uint64)page_x, PRV_S, 0) == 0x2222, "MPRV with MPP = S: M loads through satp");
   check(mprv_load((uint64)page_x, PRV_M, 0) == 0x1111, "MPRV with MPP = M: no translation");
