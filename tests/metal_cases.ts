@@ -16,6 +16,7 @@ export interface MetalCase {
 export const TESTKERNEL_SCRIPT = [
   "help",
   "echo hello   test kernel",
+  "echo typoo\x7f, fixed",
   "read 3",
   "write 7 171",
   "read 7",
