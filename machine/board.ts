@@ -114,10 +114,16 @@ export class Board {
     return this.harts[this.current].timeNow();
   }
 
-  /** Raise or lower an interrupt line (mip bit) of hart h. */
+  /**
+   * Raise or lower an interrupt line (mip bit) of hart h. SEIP is special: as on
+   * QEMU 7.2 it is one bit that software (csrw mip) and the PLIC both write, the
+   * last writer winning, so a csrs/csrc of other mip bits that writes back the
+   * SEIP it read cannot leave SEIP stuck after the PLIC lowers its line.
+   */
   private setLine(h: number, bit: number, level: boolean): void {
     const c = this.harts[h].csrs;
-    c.mipLines = level ? c.mipLines | bit : c.mipLines & ~bit;
+    if (bit === MIP_SEIP) c.mipSoft = level ? c.mipSoft | bit : c.mipSoft & ~bit;
+    else c.mipLines = level ? c.mipLines | bit : c.mipLines & ~bit;
     this.harts[h].poke();
   }
 

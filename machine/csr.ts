@@ -14,7 +14,11 @@
 //   9 SEI / 11 MEI external (the PLIC's S and M contexts)
 // An interrupt goes to M unless mideleg delegates it to S. It is taken when pending
 // and enabled and the hart runs below the target mode, or in it with that mode's
-// global enable (mstatus.MIE / SIE) set. Priority: MEI, MSI, MTI, SEI, SSI, STI.
+// global enable (mstatus.MIE / SIE) set. Interrupts for M go before those for S;
+// among several for the same mode, the lowest number is taken first (SSI, MSI,
+// STI, MTI, SEI, MEI). That is QEMU 7.2's order without the AIA extension (it
+// takes the lowest set bit), not the spec's MEI, MSI, MTI, SEI, SSI, STI;
+// userland/metal/irq.c checks it on both.
 //
 // The values live in `v` as (lo, hi) int32 pairs at index 2 * CSR number, so a
 // 64-bit CSR never needs BigInt, and a translator can find them at fixed offsets.
@@ -94,7 +98,7 @@ const DELEGABLE_IRQS = MIP_SSIP | MIP_STIP | MIP_SEIP;
 /** Exceptions M may delegate to S: all but ecall from M (11) and the reserved 10 and 14. */
 const DELEGABLE_EXC = 0xb3ff;
 /** The order interrupts are taken in when several are ready. */
-const IRQ_PRIORITY = [IRQ_MEI, IRQ_MSI, IRQ_MTI, IRQ_SEI, IRQ_SSI, IRQ_STI];
+const IRQ_PRIORITY = [IRQ_SSI, IRQ_MSI, IRQ_STI, IRQ_MTI, IRQ_SEI, IRQ_MEI];
 
 /** misa: MXL = 2 (RV64) and the extensions A, C, I, M, S, U. */
 const MISA_LO = (1 << 0) | (1 << 2) | (1 << 8) | (1 << 12) | (1 << 18) | (1 << 20);
@@ -147,8 +151,8 @@ export class Csrs {
     this.set(CSR_MHARTID, hartid, 0);
     this.set(CSR_MISA, MISA_LO, MISA_HI);
     this.set(CSR_MSTATUS, 0, MSTATUS_HI);
-    this.stimecmp = Infinity;
-    this.set(CSR_STIMECMP, -1, -1);
+    this.stimecmp = 0; // QEMU 7.2 resets stimecmp to 0 (it counts only once STCE is set)
+    this.set(CSR_STIMECMP, 0, 0);
   }
 
   /** Raw store of a CSR's two halves (no side effects). */
@@ -281,7 +285,11 @@ export class Csrs {
         hi = 0;
         break;
       case CSR_STIMECMP:
-        if (!host && this.priv === PRV_S && !this.stce) return CSR_ILLEGAL;
+        // S needs both menvcfg.STCE and mcounteren.TM (Sstc; QEMU 7.2 checks both).
+        if (
+          !host && this.priv === PRV_S &&
+          (!this.stce || (this.v[2 * CSR_MCOUNTEREN] & 2) === 0)
+        ) return CSR_ILLEGAL;
         break;
       case CSR_SATP:
         if (!host && this.priv === PRV_S && (this.mstatus & MS_TVM) !== 0) return CSR_ILLEGAL;
@@ -401,7 +409,7 @@ export class Csrs {
       case CSR_SATP: {
         const mode = hi >>> 28;
         if (mode !== 0 && mode !== 8) return; // unsupported modes leave satp unchanged
-        this.set(n, lo, hi & 0xf00fffff); // MODE, 16-bit ASID, PPN (44 bits)
+        this.set(n, lo, hi); // MODE (4 bits), ASID (16, all kept), PPN (44)
         hooks.translationChanged(true);
         return;
       }

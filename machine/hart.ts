@@ -62,6 +62,7 @@ import {
   CSR_MEDELEG,
   CSR_MEPC,
   CSR_MIDELEG,
+  CSR_MIE,
   CSR_MSTATUS,
   CSR_MTVAL,
   CSR_MTVEC,
@@ -223,7 +224,11 @@ export class Hart {
   private tableUsed = 1; // index 0 means "no region"
   /** The dispatcher's function per TLB set (translate.ts). */
   private readonly dispatch: DispatchFn[];
-  /** The state translated code reads and writes: pc (lo, hi), status, scratch (lo, hi). */
+  /**
+   * The state translated code reads and writes (int32 slots): pc (0, 1), exit status
+   * (2), steps before a helper call (3), scratch (4, 5), entry offset (6), pending
+   * interrupts (7), steps the dispatcher has run before the current region (8).
+   */
   private readonly ws: Int32Array;
   private readonly regionHelpers: RegionHelpers;
   /** Regions compiled (for tests and --stats). */
@@ -246,7 +251,7 @@ export class Hart {
   private cycleNow = 0;
   /** The last execute() stopped at its limit after a sequential step (not at a block start). */
   private stoppedMidBlock = false;
-  /** The step count when the running translated region was entered (its helpers add to it). */
+  /** The step count when translated code was entered (its helpers add their own count). */
   private regionBase = 0;
   /** run() should return RUN_STOP as soon as it can. */
   private stopRequested = false;
@@ -264,7 +269,7 @@ export class Hart {
     this.regionIndex = ram.allocInt32((ram.size / PAGE_SIZE) * 3);
     this.regionEntries = new Array((ram.size / PAGE_SIZE) * 3);
     this.regs = ram.allocInt32(66);
-    this.ws = ram.allocInt32(8);
+    this.ws = ram.allocInt32(16);
     this.regionHelpers = this.makeRegionHelpers();
     this.x = this.regs.subarray(0, 64);
     this.csrs = new Csrs(opts.hartid ?? 0, {
@@ -274,7 +279,9 @@ export class Hart {
       translationChanged: (satp) => this.translationChanged(satp),
       interruptsChanged: () => {
         // Only a full system takes interrupts itself; the built-in kernel uses timecmp.
-        if (!this.hostTraps) this.irqDirty = true;
+        if (this.hostTraps) return;
+        this.irqDirty = true;
+        this.notePending();
       },
     }, ram.allocInt32(8192));
     if (this.hostTraps) {
@@ -293,6 +300,7 @@ export class Hart {
         fetchTags: [0, 1, 2].map((set) => m.tlbTag[set * 3 + ACC_FETCH].byteOffset),
         fetchBases: [0, 1, 2].map((set) => m.tlbBase[set * 3 + ACC_FETCH].byteOffset),
         regionIndex: this.regionIndex.byteOffset,
+        done: this.ws.byteOffset + 32,
         tlbMask: TLB_MASK,
       },
       ram.memory,
@@ -362,6 +370,16 @@ export class Hart {
   /** Full system: a device line or the time changed; the next run() re-checks interrupts. */
   poke(): void {
     this.irqDirty = true;
+    this.notePending();
+  }
+
+  /**
+   * Keep translated code's view of pending interrupts (mip & mie) current: it reads
+   * it when sstatus.SIE goes on, to decide whether to leave so one is taken.
+   */
+  private notePending(): void {
+    if (this.hostTraps) return;
+    this.ws[7] = this.csrs.mip(this.timeBase + this.cycleNow) & this.csrs.getLo(CSR_MIE);
   }
 
   /** The time this hart sees at its last retired step. */
@@ -426,15 +444,15 @@ export class Hart {
   private makeRegionHelpers(): RegionHelpers {
     const ws = this.ws;
     return {
-      slowLoad: (lo, hi, size) => {
-        this.cycleNow = this.regionBase + ws[3];
+      slowLoad: (lo, hi, size, steps) => {
+        this.cycleNow = this.regionBase + ws[8] + steps;
         const f = this.loadSlow(lo, hi, size);
         ws[4] = res.lo;
         ws[5] = res.hi;
         return f;
       },
-      slowStore: (lo, hi, size, vlo, vhi) => {
-        this.cycleNow = this.regionBase + ws[3];
+      slowStore: (lo, hi, size, vlo, vhi, steps) => {
+        this.cycleNow = this.regionBase + ws[8] + steps;
         const writes = this.codeWrites;
         const f = this.storeSlow(lo, hi, size, vlo, vhi);
         if (f !== 0) return f;
@@ -442,7 +460,7 @@ export class Hart {
       },
       codeWrite: (page) => this.invalidateCode(page),
       csr: (inst, slo, shi) => {
-        this.cycleNow = this.regionBase + ws[3];
+        this.cycleNow = this.regionBase + ws[8] + ws[3];
         this.translationDirty = false;
         if (this.csrOp(inst, slo, shi) !== 0) {
           this.mmu.fault(CAUSE_ILLEGAL, inst, 0);
@@ -1093,9 +1111,8 @@ export class Hart {
     const ws = this.ws;
     // What translated code needs to know about interrupts: are any pending (masked)?
     // Within one call of execute() only a helper (which then leaves) can change it.
-    ws[7] = this.hostTraps
-      ? 0
-      : this.csrs.mip(this.timeBase + startCycles) & this.csrs.getLo(0x304);
+    this.cycleNow = startCycles;
+    this.notePending();
     // Compiled blocks read one TLB set for loads and stores: only use them when that is
     // also the fetch set (not under MPRV).
     const bps = this.breakpoints;
@@ -1157,6 +1174,8 @@ export class Hart {
             break;
           }
           if (status === ST_EVENT || this.irqDirty) {
+            // Translated code left after something that may make an interrupt ready.
+            if (!this.hostTraps) this.irqDirty = true;
             event = true;
             break;
           }

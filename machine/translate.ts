@@ -80,10 +80,21 @@ export interface HartLayout {
 
 /** Callbacks into the hart for the slow paths. */
 export interface RegionHelpers {
-  /** Load size bytes at VA (lo, hi) into scratch (zero-extended): 0 or a fault cause. */
-  slowLoad(lo: number, hi: number, size: number): number;
+  /**
+   * Load size bytes at VA (lo, hi) into scratch (zero-extended): 0 or a fault cause.
+   * `steps` counts the instructions the region has run, this one included (as the
+   * interpreter counts them), so that a device read sees the same time either way.
+   */
+  slowLoad(lo: number, hi: number, size: number, steps: number): number;
   /** Store size bytes of (vlo, vhi) at VA: 0, a fault cause, or -1 (done; leave now). */
-  slowStore(lo: number, hi: number, size: number, vlo: number, vhi: number): number;
+  slowStore(
+    lo: number,
+    hi: number,
+    size: number,
+    vlo: number,
+    vhi: number,
+    steps: number,
+  ): number;
   /** A store hit RAM page `page`, which holds decoded code. */
   codeWrite(page: number): void;
   /** MULH, MULHSU, MULHU: the high 64 bits into scratch. */
@@ -200,7 +211,7 @@ export function findBlocks(pages: number[], entries: number[], read: SlotReader)
 }
 
 /** Type indexes in every region module. */
-const T_REGION = 0, T_LOAD = 1, T_STORE = 2, T_CODEWRITE = 3, T_MULH = 4;
+const T_REGION = 0, T_LOAD = 1, T_STORE = 2, T_CODEWRITE = 3, T_MULH = 4, T_CSR = 5;
 /** Imported function indexes. */
 const F_LOAD = 0, F_STORE = 1, F_CODEWRITE = 2, F_MULH = 3, F_CSR = 4;
 
@@ -224,17 +235,18 @@ export function compileRegion(
   const bytes = buildModule({
     types: [
       { params: [I32], results: [I32] },
-      { params: [I32, I32, I32], results: [I32] },
-      { params: [I32, I32, I32, I32, I32], results: [I32] },
+      { params: [I32, I32, I32, I32], results: [I32] },
+      { params: [I32, I32, I32, I32, I32, I32], results: [I32] },
       { params: [I32], results: [] },
       { params: [I32, I32, I32, I32, I32], results: [] },
+      { params: [I32, I32, I32], results: [I32] },
     ],
     imports: [
       { name: "load", type: T_LOAD },
       { name: "store", type: T_STORE },
       { name: "codeWrite", type: T_CODEWRITE },
       { name: "mulh", type: T_MULH },
-      { name: "csr", type: T_LOAD },
+      { name: "csr", type: T_CSR },
     ],
     memoryPages: pages,
     funcs: [{ type: T_REGION, body, export: "run" }],
@@ -854,10 +866,11 @@ class RegionGen {
     f.get(this.p).mem(direct[op], Math.min(3, Math.log2(size)), 0);
     f.op(Op.else);
     // Slow path: helper, fault exit, then the value from scratch (extended as the op says).
-    this.publishSteps(k);
     f.get(this.a).op(Op.i32_wrap_i64);
     f.get(this.a).i64(32, 0).op(Op.i64_shr_u, Op.i32_wrap_i64);
-    f.i32(size).opU(Op.call, F_LOAD).tee(this.s);
+    f.i32(size);
+    f.get(this.steps).i32(k + 1).op(Op.i32_add);
+    f.opU(Op.call, F_LOAD).tee(this.s);
     f.op(Op.if, 0x40);
     this.depth.push("if");
     this.faultAt(off, k);
@@ -903,12 +916,12 @@ class RegionGen {
     this.leaveAfter(off, k, ilen);
     this.close();
     f.op(Op.else);
-    this.publishSteps(k);
     f.get(this.a).op(Op.i32_wrap_i64);
     f.get(this.a).i64(32, 0).op(Op.i64_shr_u, Op.i32_wrap_i64);
     f.i32(size);
     f.get(this.v).op(Op.i32_wrap_i64);
     f.get(this.v).i64(32, 0).op(Op.i64_shr_u, Op.i32_wrap_i64);
+    f.get(this.steps).i32(k + 1).op(Op.i32_add);
     f.opU(Op.call, F_STORE).tee(this.s);
     f.op(Op.if, 0x40);
     this.depth.push("if");
@@ -1022,7 +1035,8 @@ class RegionGen {
       // SIE turned on while some interrupt is pending (mip & mie, as it was on entry;
       // nothing in the region raises one without leaving): leave, so it is taken now.
       f.get(this.e).get(this.t).i32(-1).op(Op.i32_xor, Op.i32_and).i32(SIE).op(Op.i32_and);
-      f.i32(0).mem(Op.i32_load, 2, L.pending).op(Op.i32_and);
+      f.i32(1).op(Op.i32_shr_u); // 1 if SIE turned on
+      f.i32(0).mem(Op.i32_load, 2, L.pending).i32(0).op(Op.i32_ne, Op.i32_and);
       f.op(Op.if, 0x40);
       this.depth.push("if");
       this.leaveAfter(off, k, ilen);
@@ -1191,6 +1205,8 @@ export interface DispatchLayout {
   fetchBases: number[];
   /** regionIndex: an i32 per (RAM page * 3 + set): the table index of its region, or 0. */
   regionIndex: number;
+  /** Where the dispatcher keeps the steps run so far (helpers add their region's count). */
+  done: number;
   tlbMask: number;
 }
 
@@ -1230,6 +1246,7 @@ export function compileDispatcher(
     f.i32(3).op(Op.i32_mul).i32(set).op(Op.i32_add).i32(2).op(Op.i32_shl);
     f.mem(Op.i32_load, 2, L.regionIndex).tee(idx).op(Op.i32_eqz).opU(Op.br_if, 1);
     f.i32(0).get(pc).op(Op.i32_wrap_i64).i32(0xfff).op(Op.i32_and).mem(Op.i32_store, 2, L.entry);
+    f.i32(0).get(steps).mem(Op.i32_store, 2, L.done);
     // steps += region(budget - steps)
     f.get(budget).get(steps).op(Op.i32_sub).get(idx);
     f.opU(Op.call_indirect, 0).op(0x00).tee(r);

@@ -1,4 +1,5 @@
-// Checks on the committed user program images in userland/bin:
+// Checks on the committed user program images in userland/bin (and the bare-metal
+// test programs' images in userland/metal/bin):
 //  - each one is a well-formed static RV64 executable as the kernel expects;
 //  - userland/images.ts embeds exactly those images (plus README);
 //  - rebuilding from source reproduces them byte for byte (only when the
@@ -8,9 +9,12 @@ import { assert, assertEquals } from "./deps.ts";
 import { join } from "../machine/deps.ts";
 import {
   buildAll,
+  buildMetal,
   CC,
   haveCompiler,
   imagesSource,
+  METAL_DIR,
+  metalNames,
   NOT_IN_FS,
   PINNED_TOOLCHAIN,
   programNames,
@@ -146,6 +150,33 @@ Deno.test({
         assert(
           fresh.length === committed.length && fresh.every((b, i) => b === committed[i]),
           `${name}: committed image differs from a rebuild (run \`deno task userland\`)`,
+        );
+      }
+    } finally {
+      Deno.removeSync(out, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: rebuildSkip === null
+    ? "metal images match a fresh build from source"
+    : `metal images match a fresh build from source (ignored: ${rebuildSkip})`,
+  ignore: rebuildSkip !== null,
+  fn: async () => {
+    const out = Deno.makeTempDirSync({ prefix: "xv6lazy-metal-rebuild-" });
+    try {
+      const built = await buildMetal(out);
+      assertEquals(built, metalNames());
+      const binDir = join(METAL_DIR, "bin");
+      const committed = [...Deno.readDirSync(binDir)].filter((e) => e.isFile).map((e) => e.name);
+      assertEquals(committed.sort(), built, "userland/metal/bin does not match its sources");
+      for (const name of built) {
+        const fresh = Deno.readFileSync(join(out, name));
+        const old = Deno.readFileSync(join(binDir, name));
+        assert(
+          fresh.length === old.length && fresh.every((b, i) => b === old[i]),
+          `metal/${name}: committed image differs from a rebuild (run \`deno task userland\`)`,
         );
       }
     } finally {

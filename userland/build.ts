@@ -172,11 +172,45 @@ export async function buildAll(outDir: string, dir: string = USERLAND_DIR): Prom
 export const METAL_DIR: string = join(USERLAND_DIR, "metal");
 
 /** Runtime linked into every bare-metal program, in link order. */
-export const METAL_RUNTIME: readonly string[] = ["lib/crt.S", "lib/metal.c"];
+export const METAL_RUNTIME: readonly string[] = [
+  "lib/crt.S",
+  "lib/metal.c",
+  "lib/trap.S",
+  "lib/trap.c",
+  "lib/virtio.c",
+  "lib/pt.c",
+];
 
-/** Names of the bare-metal programs: every userland/metal/*.c, sorted. */
+/** Folders of userland/metal that are not programs. */
+const METAL_NOT_PROGRAMS = ["lib", "bin"];
+
+/**
+ * Names of the bare-metal programs: every userland/metal/*.c, and every folder
+ * (other than lib/ and bin/) whose .c and .S files make one program, sorted.
+ */
 export function metalNames(dir: string = METAL_DIR): string[] {
-  return programNames(dir);
+  const names = programNames(dir);
+  for (const entry of Deno.readDirSync(dir)) {
+    if (entry.isDirectory && !METAL_NOT_PROGRAMS.includes(entry.name)) names.push(entry.name);
+  }
+  return names.sort();
+}
+
+/** The sources of bare-metal program `name`, relative to dir: NAME.c, or NAME/*.c and *.S. */
+export function metalSources(name: string, dir: string = METAL_DIR): string[] {
+  const folder = join(dir, name);
+  let isFolder = false;
+  try {
+    isFolder = Deno.statSync(folder).isDirectory;
+  } catch {
+    isFolder = false;
+  }
+  if (!isFolder) return [`${name}.c`];
+  const files: string[] = [];
+  for (const entry of Deno.readDirSync(folder)) {
+    if (entry.isFile && /\.[cS]$/.test(entry.name)) files.push(join(name, entry.name));
+  }
+  return files.sort();
 }
 
 /** Compile every bare-metal program into outDir (symbols kept, for the gdb tests). */
@@ -184,20 +218,24 @@ export async function buildMetal(outDir: string, dir: string = METAL_DIR): Promi
   Deno.mkdirSync(outDir, { recursive: true });
   const objDir = Deno.makeTempDirSync({ prefix: "xv6lazy-metal-" });
   try {
-    const flags = compileFlags(USERLAND_DIR).filter((f) => !f.startsWith("-I"));
+    const flags = [...compileFlags(USERLAND_DIR).filter((f) => !f.startsWith("-I")), "-I" + dir];
     const link = ["-nostdlib", "-nostartfiles", "-static", "-no-pie", "-Wl,--build-id=none"];
     const objects = METAL_RUNTIME.map((src) =>
-      join(objDir, basename(src).replace(/\.[cS]$/, ".o"))
+      join(objDir, "lib-" + basename(src).replace(/\.([cS])$/, "-$1.o"))
     );
     await parallel(METAL_RUNTIME.map((src, i) => [src, objects[i]]), 2, async ([src, obj]) => {
       await run(CC, [...flags, "-c", "-o", obj, join(dir, src)]);
     });
     const names = metalNames(dir);
     await parallel(names, 2, async (name) => {
-      const obj = join(objDir, `metal-${name}.o`);
-      await run(CC, [...flags, "-c", "-o", obj, join(dir, `${name}.c`)]);
+      const objs: string[] = [];
+      for (const src of metalSources(name, dir)) {
+        const obj = join(objDir, `metal-${src.replace(/[/.]/g, "-")}.o`);
+        await run(CC, [...flags, "-c", "-o", obj, join(dir, src)]);
+        objs.push(obj);
+      }
       const ld = ["-T", join(dir, "metal.ld")];
-      await run(CC, [...flags, ...link, ...ld, "-o", join(outDir, name), ...objects, obj]);
+      await run(CC, [...flags, ...link, ...ld, "-o", join(outDir, name), ...objects, ...objs]);
     });
     return names;
   } finally {

@@ -32,6 +32,11 @@
 // state change as QEMU's do. `resample: true` gives the spec's gateway instead:
 // a raise while claimed is ignored, and completion sets pending if the line is
 // still high.
+//
+// Also as on QEMU 7.2: writing an enable word does not re-evaluate the contexts'
+// lines. A source already pending reaches a newly enabled context only at the
+// next event that does (a device raising its line, a priority or threshold
+// write, a claim or completion). xv6 writes the threshold after the enables.
 
 import type { IrqSink, MmioDevice } from "../bus.ts";
 import { PLIC_NUM_SOURCES } from "./virt.ts";
@@ -143,6 +148,7 @@ export class Plic implements MmioDevice, IrqSink {
       if (ctx >= this.contexts || w >= this.words) return;
       const i = ctx * this.words + w;
       this.enable[i] = mergePart(this.enable[i], off, size, value);
+      return; // QEMU 7.2 re-evaluates the lines only at the next other change (see header)
     } else if (base >= CONTEXT_BASE) {
       const ctx = Math.floor((base - CONTEXT_BASE) / CONTEXT_STRIDE);
       const reg = (base - CONTEXT_BASE) % CONTEXT_STRIDE;

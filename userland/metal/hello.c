@@ -7,6 +7,6 @@ int main(int hartid) {
   if (hartid != 0)
     for (;;)
       asm volatile("wfi");
-  printf("hello from hart %d in M-mode, misa %x\n", hartid, csrr(misa));
+  printf("hello from hart %d in M-mode\n", hartid);
   return 0;
 }
