@@ -156,13 +156,14 @@ function translatable(w: number, imm: number): boolean {
 }
 
 /**
- * The blocks of a group: each listed page swept from its start, plus blocks from the
- * entry offsets (which may lie inside a swept block, or off the sweep's alignment).
- * Blocks end at control transfers, before untranslatable instructions, at page ends
- * and where another block starts.
+ * The blocks of a group: each listed page swept from its start, and cut into blocks
+ * at page starts, after control transfers and untranslatable instructions, and at
+ * branch targets. Entry offsets seen at run time that fall inside such a block (an
+ * interrupt returning into a loop, say) get a block of their own that overlaps the
+ * rest of it, so the sweep's blocks (and the loops they form) stay whole.
  */
 export function findBlocks(pages: number[], entries: number[], read: SlotReader): Block[] {
-  const starts = new Set<number>(entries);
+  const starts = new Set<number>();
   // First pass: where blocks must start (page starts, after transfers, branch targets).
   for (const pg of pages) {
     let off = pg * 4096;
@@ -182,10 +183,11 @@ export function findBlocks(pages: number[], entries: number[], read: SlotReader)
       off = next;
     }
   }
-  // Second pass: decode a block from every start.
+  // Second pass: decode a block from every start, and from every other entry.
   const blocks: Block[] = [];
   const pageSet = new Set(pages);
-  for (const slot of [...starts].sort((x, y) => x - y)) {
+  const all = new Set([...starts, ...entries]);
+  for (const slot of [...all].sort((x, y) => x - y)) {
     if (blocks.length >= MAX_BLOCKS) break;
     if (!pageSet.has(slot >> 12)) continue;
     const b: Block = { slot, insts: [], end: slot, control: false };
