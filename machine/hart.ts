@@ -18,8 +18,9 @@
 //  - the MMU's software TLBs, whose arrays the loop below reads directly, so a
 //    load or store that hits costs one compare (mmu.ts is called only on a miss),
 //  - the current fetch page, so sequential instructions skip translation,
-//  - hot straight-line code compiled to JavaScript functions (jit.ts) once an
-//    instruction has been interpreted `jitThreshold` times.
+//  - hot code translated to WebAssembly (translate.ts), a physical page at a time,
+//    once a block in it has been interpreted `jitThreshold` times; a dispatcher in
+//    WebAssembly runs the translated pages one after another.
 // Registers are (lo, hi) int32 pairs; nothing is allocated per instruction.
 // RAM offsets (pa - KERNBASE) are what the caches hand around.
 //
@@ -32,13 +33,13 @@ import { PAGE_SIZE, Ram } from "./ram.ts";
 import * as D from "./decode.ts";
 import { decode16, decode32 } from "./decode.ts";
 import { div64, divu64, mul64, mulh64, mulhsu64, mulhu64, res } from "./arith.ts";
-import { type BlockEnv, type BlockFn, compileBlock } from "./jit.ts";
 import {
   compileDispatcher,
   compileRegion,
   type DispatchFn,
   findBlocks,
   type HartLayout,
+  type InlineSource,
   type RegionHelpers,
   ST_EVENT,
   ST_FAULT,
@@ -53,6 +54,8 @@ import {
   CAUSE_STORE_ACCESS as CAUSE_STORE_ACCESS_FAULT,
   MMIO,
   Mmu,
+  PT_BIT,
+  SET_M,
   TLB_MASK,
 } from "./mmu.ts";
 import {
@@ -193,23 +196,15 @@ export class Hart {
   private readonly poolOf: Int32Array;
   private readonly pagesInPool = new Int32Array(POOL_PAGES);
   private poolUsed = 0;
-  /** Compiled blocks by halfword slot of the pool, their lengths, TLB set, and execution counts. */
-  private readonly blocks: (BlockFn | undefined)[] = new Array(POOL_PAGES * 2048);
-  private readonly blockLen = new Uint8Array(POOL_PAGES * 2048);
-  private readonly blockSet = new Uint8Array(POOL_PAGES * 2048);
+  /** Per halfword slot of the pool: how often a block started there was interpreted. */
   private readonly hits = new Uint8Array(POOL_PAGES * 2048);
-  private readonly st = new Int32Array(3);
-  /** One block environment per TLB set (U, S, M): compiled code reads that set's TLBs. */
-  private readonly envs: BlockEnv[] = [];
-  /** Counts invalidations of decoded code (lets compiled blocks notice them). */
+  /** Counts invalidations of decoded code (lets translated code notice them). */
   codeWrites = 0;
   /**
    * Executions of an instruction in the interpreter before a block is compiled
    * from it (1..254); 0 or anything larger turns the block compiler off.
    */
   jitThreshold = 64;
-  /** Compile to WebAssembly regions (translate.ts) rather than JavaScript blocks (jit.ts). */
-  useWasm = true;
   /**
    * Translated regions, one per physical page and TLB set (index page * 3 + set): a
    * page may be run in two modes (xv6's trap vectors share a page between M and S),
@@ -221,6 +216,8 @@ export class Hart {
   private readonly regionEntries: (Set<number> | undefined)[];
   private readonly table = new WebAssembly.Table({ element: "anyfunc", initial: 64 });
   private readonly freeSlots: number[] = [];
+  /** Regions (keys) that inlined code from each RAM page, to drop when it is written. */
+  private readonly regionDeps = new Map<number, Set<number>>();
   private tableUsed = 1; // index 0 means "no region"
   /** The dispatcher's function per TLB set (translate.ts). */
   private readonly dispatch: DispatchFn[];
@@ -301,29 +298,16 @@ export class Hart {
         fetchBases: [0, 1, 2].map((set) => m.tlbBase[set * 3 + ACC_FETCH].byteOffset),
         regionIndex: this.regionIndex.byteOffset,
         done: this.ws.byteOffset + 32,
+        ctx: m.state.byteOffset,
         tlbMask: TLB_MASK,
       },
       ram.memory,
       this.table,
     );
-    ram.listenForCodeWrites((page) => this.dropCode(page));
-    for (let set = 0; set < 3; set++) {
-      this.envs.push({
-        x: this.regs,
-        view: this.view,
-        rtag: this.mmu.tlbTag[set * 3 + ACC_LOAD],
-        rbase: this.mmu.tlbBase[set * 3 + ACC_LOAD],
-        wtag: this.mmu.tlbTag[set * 3 + ACC_STORE],
-        wbase: this.mmu.tlbBase[set * 3 + ACC_STORE],
-        codePage: ram.codePage,
-        st: this.st,
-        hart: this,
-        res,
-        helpers: { shl, shr, sra, mul64, mulh64, mulhsu64, mulhu64, div64, divu64 },
-        cache: new Map(),
-        cacheChars: 0,
-      });
-    }
+    ram.listenForCodeWrites((page, bits) => {
+      if ((bits & PT_BIT) !== 0) this.mmu.pageWritten(page);
+      if ((bits & this.codeBit) !== 0) this.dropCode(page);
+    });
   }
 
   // ---------------------------------------------------------------- CSRs
@@ -362,9 +346,9 @@ export class Hart {
     this.translationDirty = true;
   }
 
-  /** sfence.vma: flush every cached translation (the kernel changed a page table). */
+  /** sfence.vma from the host (the built-in kernel changed a page table). */
   sfenceVma(): void {
-    this.mmu.flush();
+    this.mmu.sfence();
   }
 
   /** Full system: a device line or the time changed; the next run() re-checks interrupts. */
@@ -418,24 +402,53 @@ export class Hart {
     const pi = this.poolOf[page];
     if (pi >= 0) {
       this.dec.fill(0, pi * 4096, pi * 4096 + 4096);
-      this.blocks.fill(undefined, pi * 2048, pi * 2048 + 2048);
       this.hits.fill(0, pi * 2048, pi * 2048 + 2048);
     }
     this.dropRegion(page);
     this.codeWrites++;
   }
 
-  /** Forget the translated regions of RAM page `page`, in every mode. */
+  /**
+   * Where the translator reads the code of functions a region calls on other pages
+   * (it inlines them): decoded from RAM, with each page recorded so that writing it
+   * drops the region (region key ri = page * 3 + set).
+   */
+  private inlineSource(ri: number): InlineSource {
+    return {
+      ramSize: this.ram.size,
+      read: (off) => {
+        const half = this.bytes[off] | (this.bytes[off + 1] << 8);
+        if ((half & 3) !== 3) return [decode16(half), D.decodedImm];
+        if ((off & 0xfff) === 0xffe) return null;
+        return [decode32(this.view.getInt32(off, true)), D.decodedImm];
+      },
+      usePage: (page) => {
+        this.ram.codePage[page] |= this.codeBit;
+        let deps = this.regionDeps.get(page);
+        if (deps === undefined) this.regionDeps.set(page, deps = new Set());
+        deps.add(ri);
+      },
+    };
+  }
+
+  /** Forget the translated regions of RAM page `page`, in every mode, and those inlining it. */
   private dropRegion(page: number): void {
-    for (let set = 0; set < 3; set++) {
-      const ri = page * 3 + set;
-      const idx = this.regionIndex[ri];
-      if (idx === 0) continue;
-      this.table.set(idx, null);
-      this.freeSlots.push(idx);
-      this.regionIndex[ri] = 0;
-      this.regionEntries[ri] = undefined;
+    const deps = this.regionDeps.get(page);
+    if (deps !== undefined) {
+      this.regionDeps.delete(page);
+      for (const ri of deps) this.dropRegionKey(ri);
     }
+    for (let set = 0; set < 3; set++) this.dropRegionKey(page * 3 + set);
+  }
+
+  /** Forget one translated region (key page * 3 + set). */
+  private dropRegionKey(ri: number): void {
+    const idx = this.regionIndex[ri];
+    if (idx === 0) return;
+    this.table.set(idx, null);
+    this.freeSlots.push(idx);
+    this.regionIndex[ri] = 0;
+    this.regionEntries[ri] = undefined;
   }
 
   // ---------------------------------------------------------------- translated regions
@@ -458,7 +471,11 @@ export class Hart {
         if (f !== 0) return f;
         return this.irqDirty || this.codeWrites !== writes ? -1 : 0;
       },
-      codeWrite: (page) => this.invalidateCode(page),
+      codeWrite: (page) => {
+        const writes = this.codeWrites;
+        this.invalidateCode(page);
+        return this.codeWrites !== writes ? 1 : 0; // decoded code went: leave
+      },
       csr: (inst, slo, shi) => {
         this.cycleNow = this.regionBase + ws[8] + ws[3];
         this.translationDirty = false;
@@ -489,6 +506,7 @@ export class Hart {
       status: this.ws.byteOffset + 8,
       scratch: this.ws.byteOffset + 16,
       entry: this.ws.byteOffset + 24,
+      ctx: this.mmu.state.byteOffset,
       pending: this.ws.byteOffset + 28,
       mstatus: this.csrs.v.byteOffset + 8 * CSR_MSTATUS,
       set,
@@ -538,6 +556,7 @@ export class Hart {
       this.layout(set),
       this.ram.memory,
       this.regionHelpers,
+      this.inlineSource(ri),
     );
     this.regionsCompiled++;
     let idx = this.regionIndex[ri];
@@ -908,7 +927,6 @@ export class Hart {
           this.ram.codePage[this.pagesInPool[i]] &= ~this.codeBit;
         }
         this.dec.fill(0);
-        this.blocks.fill(undefined);
         this.hits.fill(0);
         for (let pg = 0; pg < this.ram.size / PAGE_SIZE; pg++) this.dropRegion(pg);
         this.poolUsed = 0;
@@ -920,44 +938,6 @@ export class Hart {
     }
     this.ram.codePage[page] |= this.codeBit;
     return pi * 4096;
-  }
-
-  /**
-   * Compile a block starting at a slot of the decoded area `area` (RAM page offset
-   * `pageOff`) for TLB set `set`. Instructions not yet decoded are decoded (and
-   * cached) on the way.
-   */
-  private compileAt(area: number, pageOff: number, slot: number, set: number): BlockFn | undefined {
-    const bi = (area + slot) >> 1;
-    const dec = this.dec;
-    // The block depends on this page's bytes: make sure writes to it are reported.
-    this.ram.codePage[pageOff >>> 12] |= this.codeBit;
-    const fetch = (s: number, out: Int32Array): boolean => {
-      let w = dec[area + s];
-      let imm = dec[area + s + 1];
-      if (w === 0) {
-        const p = pageOff | s;
-        const half = this.bytes[p] | (this.bytes[p + 1] << 8);
-        if ((half & 3) !== 3) w = decode16(half);
-        else if (s === 0xffe) return false;
-        else w = decode32(this.view.getInt32(p, true));
-        imm = D.decodedImm;
-        dec[area + s] = w;
-        dec[area + s + 1] = imm;
-      }
-      out[0] = w;
-      out[1] = imm;
-      return true;
-    };
-    const b = compileBlock(slot, fetch, this.envs[set]);
-    if (b === null) {
-      this.hits[bi] = NO_BLOCK;
-      return undefined;
-    }
-    this.blocks[bi] = b.fn;
-    this.blockLen[bi] = b.len;
-    this.blockSet[bi] = set;
-    return b.fn;
   }
 
   /**
@@ -1094,6 +1074,7 @@ export class Hart {
     const rtag = mmu.tlbTag[set * 3 + ACC_LOAD], rbase = mmu.tlbBase[set * 3 + ACC_LOAD];
     const wtag = mmu.tlbTag[set * 3 + ACC_STORE], wbase = mmu.tlbBase[set * 3 + ACC_STORE];
     const fetchSet = mmu.fetchSet;
+    const ctxTag = set === SET_M ? 0 : mmu.state[0]; // the address space's tag bits
     let pcLo = this.pcLo | 0, pcHi = this.pcHi | 0;
     const start = this.instret;
     const startCycles = this.cycles;
@@ -1105,8 +1086,7 @@ export class Hart {
     // Current fetch page: virtual page (lo part with low 12 bits clear, hi), and its code.
     let fLo = 1, fHi = 0;
     const dec = this.dec;
-    const blocks = this.blocks, blockLen = this.blockLen, blockSet = this.blockSet;
-    const hits = this.hits, st = this.st;
+    const hits = this.hits;
     const regionIndex = this.regionIndex, dispatch = this.dispatch[set];
     const ws = this.ws;
     // What translated code needs to know about interrupts: are any pending (masked)?
@@ -1155,7 +1135,7 @@ export class Hart {
         fHi = pcHi;
       }
       const slot = pcLo & 0xffe;
-      if (thr !== 0 && this.useWasm) {
+      if (thr !== 0) {
         if (regionIndex[(codeBase >>> 12) * 3 + set] !== 0) {
           // Translated code for this page: run regions until they need help.
           ws[0] = pcLo;
@@ -1195,36 +1175,6 @@ export class Hart {
               continue;
             } else hits[bi] = NO_BLOCK;
           }
-        }
-      } else if (thr !== 0) {
-        const bi = (area + slot) >> 1;
-        let blk = blocks[bi];
-        if (blk !== undefined && blockSet[bi] !== set) {
-          blk = this.compileAt(area, codeBase, slot, set);
-        }
-        if (blk === undefined) {
-          const h = hits[bi];
-          if (h !== NO_BLOCK) {
-            if (h + 1 >= thr) blk = this.compileAt(area, codeBase, slot, set);
-            else hits[bi] = h + 1;
-          }
-        }
-        if (blk !== undefined && n + blockLen[bi] <= stop) {
-          this.cycleNow = startCycles + n;
-          n += blk(pcLo, pcHi, stop - n);
-          pcLo = st[0];
-          pcHi = st[1];
-          if (st[2] === 1) {
-            cause = mmu.faultCause;
-            tval = mmu.faultLo;
-            tvalHi = mmu.faultHi;
-            break;
-          }
-          if (this.irqDirty) {
-            event = true;
-            break;
-          }
-          continue;
         }
       }
       let w = dec[area + slot];
@@ -1342,9 +1292,10 @@ export class Hart {
           const b = x[a1];
           const lo = (b + imm) | 0;
           const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
-          const tag = (hi << 20) | (lo >>> 12);
-          if ((hi >>> 6) === 0 && rtag[tag & TLB_MASK] === tag && (lo & 0xfff) <= 4095) {
-            const p = rbase[tag & TLB_MASK] | (lo & 0xfff);
+          const tag = ((hi << 20) | (lo >>> 12)) | ctxTag;
+          const ti = (tag ^ (tag >>> 20)) & TLB_MASK;
+          if ((hi >>> 6) === 0 && rtag[ti] === tag && (lo & 0xfff) <= 4095) {
+            const p = rbase[ti] | (lo & 0xfff);
             const vlo = view.getInt8(p);
             x[rd + 1] = vlo >> 31;
             x[rd] = vlo;
@@ -1370,9 +1321,10 @@ export class Hart {
           const b = x[a1];
           const lo = (b + imm) | 0;
           const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
-          const tag = (hi << 20) | (lo >>> 12);
-          if ((hi >>> 6) === 0 && rtag[tag & TLB_MASK] === tag && (lo & 0xfff) <= 4094) {
-            const p = rbase[tag & TLB_MASK] | (lo & 0xfff);
+          const tag = ((hi << 20) | (lo >>> 12)) | ctxTag;
+          const ti = (tag ^ (tag >>> 20)) & TLB_MASK;
+          if ((hi >>> 6) === 0 && rtag[ti] === tag && (lo & 0xfff) <= 4094) {
+            const p = rbase[ti] | (lo & 0xfff);
             const vlo = view.getInt16(p, true);
             x[rd + 1] = vlo >> 31;
             x[rd] = vlo;
@@ -1398,9 +1350,10 @@ export class Hart {
           const b = x[a1];
           const lo = (b + imm) | 0;
           const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
-          const tag = (hi << 20) | (lo >>> 12);
-          if ((hi >>> 6) === 0 && rtag[tag & TLB_MASK] === tag && (lo & 0xfff) <= 4092) {
-            const p = rbase[tag & TLB_MASK] | (lo & 0xfff);
+          const tag = ((hi << 20) | (lo >>> 12)) | ctxTag;
+          const ti = (tag ^ (tag >>> 20)) & TLB_MASK;
+          if ((hi >>> 6) === 0 && rtag[ti] === tag && (lo & 0xfff) <= 4092) {
+            const p = rbase[ti] | (lo & 0xfff);
             const vlo = view.getInt32(p, true);
             x[rd + 1] = vlo >> 31;
             x[rd] = vlo;
@@ -1424,9 +1377,10 @@ export class Hart {
           const b = x[a1];
           const lo = (b + imm) | 0;
           const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
-          const tag = (hi << 20) | (lo >>> 12);
-          if ((hi >>> 6) === 0 && rtag[tag & TLB_MASK] === tag && (lo & 0xfff) <= 4088) {
-            const p = rbase[tag & TLB_MASK] | (lo & 0xfff);
+          const tag = ((hi << 20) | (lo >>> 12)) | ctxTag;
+          const ti = (tag ^ (tag >>> 20)) & TLB_MASK;
+          if ((hi >>> 6) === 0 && rtag[ti] === tag && (lo & 0xfff) <= 4088) {
+            const p = rbase[ti] | (lo & 0xfff);
             const vlo = view.getInt32(p, true);
             x[rd + 1] = view.getInt32(p + 4, true);
             x[rd] = vlo;
@@ -1451,9 +1405,10 @@ export class Hart {
           const b = x[a1];
           const lo = (b + imm) | 0;
           const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
-          const tag = (hi << 20) | (lo >>> 12);
-          if ((hi >>> 6) === 0 && rtag[tag & TLB_MASK] === tag && (lo & 0xfff) <= 4095) {
-            const p = rbase[tag & TLB_MASK] | (lo & 0xfff);
+          const tag = ((hi << 20) | (lo >>> 12)) | ctxTag;
+          const ti = (tag ^ (tag >>> 20)) & TLB_MASK;
+          if ((hi >>> 6) === 0 && rtag[ti] === tag && (lo & 0xfff) <= 4095) {
+            const p = rbase[ti] | (lo & 0xfff);
             const vlo = view.getUint8(p);
             x[rd + 1] = 0;
             x[rd] = vlo;
@@ -1478,9 +1433,10 @@ export class Hart {
           const b = x[a1];
           const lo = (b + imm) | 0;
           const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
-          const tag = (hi << 20) | (lo >>> 12);
-          if ((hi >>> 6) === 0 && rtag[tag & TLB_MASK] === tag && (lo & 0xfff) <= 4094) {
-            const p = rbase[tag & TLB_MASK] | (lo & 0xfff);
+          const tag = ((hi << 20) | (lo >>> 12)) | ctxTag;
+          const ti = (tag ^ (tag >>> 20)) & TLB_MASK;
+          if ((hi >>> 6) === 0 && rtag[ti] === tag && (lo & 0xfff) <= 4094) {
+            const p = rbase[ti] | (lo & 0xfff);
             const vlo = view.getUint16(p, true);
             x[rd + 1] = 0;
             x[rd] = vlo;
@@ -1505,9 +1461,10 @@ export class Hart {
           const b = x[a1];
           const lo = (b + imm) | 0;
           const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
-          const tag = (hi << 20) | (lo >>> 12);
-          if ((hi >>> 6) === 0 && rtag[tag & TLB_MASK] === tag && (lo & 0xfff) <= 4092) {
-            const p = rbase[tag & TLB_MASK] | (lo & 0xfff);
+          const tag = ((hi << 20) | (lo >>> 12)) | ctxTag;
+          const ti = (tag ^ (tag >>> 20)) & TLB_MASK;
+          if ((hi >>> 6) === 0 && rtag[ti] === tag && (lo & 0xfff) <= 4092) {
+            const p = rbase[ti] | (lo & 0xfff);
             const vlo = view.getInt32(p, true);
             x[rd + 1] = 0;
             x[rd] = vlo;
@@ -1532,9 +1489,10 @@ export class Hart {
           const b = x[a1];
           const lo = (b + imm) | 0;
           const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
-          const tag = (hi << 20) | (lo >>> 12);
-          if ((hi >>> 6) === 0 && wtag[tag & TLB_MASK] === tag && (lo & 0xfff) <= 4095) {
-            const p = wbase[tag & TLB_MASK] | (lo & 0xfff);
+          const tag = ((hi << 20) | (lo >>> 12)) | ctxTag;
+          const ti = (tag ^ (tag >>> 20)) & TLB_MASK;
+          if ((hi >>> 6) === 0 && wtag[ti] === tag && (lo & 0xfff) <= 4095) {
+            const p = wbase[ti] | (lo & 0xfff);
             view.setInt8(p, x[a2]);
             if (codePage[p >>> 12] !== 0) this.invalidateCode(p >>> 12);
           } else {
@@ -1558,9 +1516,10 @@ export class Hart {
           const b = x[a1];
           const lo = (b + imm) | 0;
           const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
-          const tag = (hi << 20) | (lo >>> 12);
-          if ((hi >>> 6) === 0 && wtag[tag & TLB_MASK] === tag && (lo & 0xfff) <= 4094) {
-            const p = wbase[tag & TLB_MASK] | (lo & 0xfff);
+          const tag = ((hi << 20) | (lo >>> 12)) | ctxTag;
+          const ti = (tag ^ (tag >>> 20)) & TLB_MASK;
+          if ((hi >>> 6) === 0 && wtag[ti] === tag && (lo & 0xfff) <= 4094) {
+            const p = wbase[ti] | (lo & 0xfff);
             view.setInt16(p, x[a2], true);
             if (codePage[p >>> 12] !== 0) this.invalidateCode(p >>> 12);
           } else {
@@ -1584,9 +1543,10 @@ export class Hart {
           const b = x[a1];
           const lo = (b + imm) | 0;
           const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
-          const tag = (hi << 20) | (lo >>> 12);
-          if ((hi >>> 6) === 0 && wtag[tag & TLB_MASK] === tag && (lo & 0xfff) <= 4092) {
-            const p = wbase[tag & TLB_MASK] | (lo & 0xfff);
+          const tag = ((hi << 20) | (lo >>> 12)) | ctxTag;
+          const ti = (tag ^ (tag >>> 20)) & TLB_MASK;
+          if ((hi >>> 6) === 0 && wtag[ti] === tag && (lo & 0xfff) <= 4092) {
+            const p = wbase[ti] | (lo & 0xfff);
             view.setInt32(p, x[a2], true);
             if (codePage[p >>> 12] !== 0) this.invalidateCode(p >>> 12);
           } else {
@@ -1610,9 +1570,10 @@ export class Hart {
           const b = x[a1];
           const lo = (b + imm) | 0;
           const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
-          const tag = (hi << 20) | (lo >>> 12);
-          if ((hi >>> 6) === 0 && wtag[tag & TLB_MASK] === tag && (lo & 0xfff) <= 4088) {
-            const p = wbase[tag & TLB_MASK] | (lo & 0xfff);
+          const tag = ((hi << 20) | (lo >>> 12)) | ctxTag;
+          const ti = (tag ^ (tag >>> 20)) & TLB_MASK;
+          if ((hi >>> 6) === 0 && wtag[ti] === tag && (lo & 0xfff) <= 4088) {
+            const p = wbase[ti] | (lo & 0xfff);
             view.setInt32(p, x[a2], true);
             view.setInt32(p + 4, x[a2 + 1], true);
             if (codePage[p >>> 12] !== 0) this.invalidateCode(p >>> 12);
@@ -1923,7 +1884,7 @@ export class Hart {
               this.waiting = true;
             }
           } else {
-            mmu.flush();
+            mmu.sfence();
           }
           event = true;
           break;

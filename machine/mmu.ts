@@ -29,25 +29,31 @@
 // The TLB. Walking three levels on every access would be slow, so translations are
 // cached in software TLBs, one per mode (U, S, M) and access kind (fetch, load,
 // store), so that a hit needs no permission check and a trap between user and
-// kernel code keeps both sides' entries. Each is direct mapped: 65536 entries indexed by
-// the low 16 bits of the VPN, with the whole VPN as the tag (-1 = empty) and the
-// RAM offset of the physical page as the payload. 65536 pages are 256 MiB of
-// address space, twice RAM, so even a program that sweeps all the memory it can get
-// (usertests' mem) keeps its pages cached; with 4096 entries (16 MiB) that test
-// spent most of its time walking. Only addresses below 2^38 are cached, so the tag
-// fits an int32. For speed the hart reads tlbTag / tlbBase itself (its interpreter
-// loop and its compiled blocks compare one tag per load or store); only a miss
-// calls into this file (translate, then walk).
+// kernel code keeps both sides' entries. Each is direct mapped with 65536 entries.
+// An entry's tag is the VPN (26 bits: only addresses below 2^38 are cached) with a
+// context number in bits 31..26, and its payload the RAM offset of the page. The
+// index is the tag folded onto 16 bits (tlbIndex), so that the same VPN in two
+// contexts lands in different slots. For speed the hart reads tlbTag / tlbBase
+// itself (its interpreter loop and translated code compare one tag per load or
+// store); only a miss calls into this file (translate, then walk). Only RAM is
+// cached: device addresses always take the slow path, so every device access
+// reaches the bus.
 //
-// Only successful translations are cached, so a new mapping is seen at once, but a
-// removed or narrowed mapping is not: the kernel must call sfenceVma (flush) after
-// changing or removing a PTE, as on real hardware. Writing a different satp also
-// flushes, since one page table's translations mean nothing under another. A log
-// of the entries filled since the last flush makes a flush cost what was used, not
-// 9 x 65536 entries. Only RAM is cached: device addresses always take the slow
-// path, so every device access reaches the bus. A one-entry walk cache remembers the last level-0 table
-// reached, keyed by the 2 MiB region of the address, so consecutive misses nearby
-// read one PTE, not three.
+// Contexts, so that switching page tables does not cost a refill. Each satp value
+// the hart runs under gets a context number (1..63; 0 is the bare mapping of M-mode
+// and satp = 0, which never changes), like an ASID that the hardware assigns itself.
+// Writing satp switches contexts and flushes nothing.
+//
+// sfence.vma, so that it costs nothing when nothing changed. The MMU marks every
+// page a walk reads a PTE from (ram.codePage's PT bit, so that any store to it,
+// from a hart, a device or the host, is reported) and remembers which contexts
+// walked through it. A write to such a page marks those contexts dirty; sfence.vma
+// (and switching to a dirty context) then drops the dirty contexts' entries. Until
+// then the old translations may still be used, as on real hardware. The MMU's own
+// A/D updates do not count: no cached translation depends on them. A log of the
+// entries filled since the last flush makes a flush cost what was used. A one-entry
+// walk cache remembers the last level-0 table reached, keyed by the 2 MiB region
+// of the address, so consecutive misses nearby read one PTE, not three.
 
 import { KERNBASE, PAGE_SIZE, Ram } from "./ram.ts";
 import type { Bus } from "./bus.ts";
@@ -70,6 +76,16 @@ export const MMIO = -2;
 /** Index mask of each TLB (direct mapped, 65536 entries: see above). */
 export const TLB_MASK = 65535;
 const TLB_SIZE = TLB_MASK + 1;
+
+/** The TLB slot of a tag (VPN | context << 26): the tag folded onto 16 bits. */
+export function tlbIndex(tag: number): number {
+  return (tag ^ (tag >>> 20)) & TLB_MASK;
+}
+
+/** The bit of ram.codePage that marks a page a walk read a PTE from. */
+export const PT_BIT = 0x100;
+/** Contexts (1..63): satp values cached at once; 0 is the bare mapping. */
+const CONTEXTS = 64;
 
 /** TLB sets by mode: user, supervisor, machine (physical). */
 export const SET_U = 0, SET_S = 1, SET_M = 2;
@@ -94,6 +110,11 @@ export class Mmu {
   /** The TLB set fetches use, and the one loads and stores use (SET_U, SET_S or SET_M). */
   fetchSet = SET_M;
   dataSet = SET_M;
+  /**
+   * state[0]: the current context's tag bits (context << 26) for the U and S sets
+   * (the M set always uses 0). In WebAssembly memory, where translated code reads it.
+   */
+  readonly state: Int32Array;
 
   private readonly ram: Ram;
   private readonly view: DataView;
@@ -108,9 +129,19 @@ export class Mmu {
   private mxr = false;
   private sum = false;
 
-  /** Entries filled since the last flush, as (tlb << 16 | index), and how many. */
+  /** Entries filled since the last full flush, as (tlb << 16 | index), and how many. */
   private readonly used = new Int32Array(TLB_SIZE);
   private filled = 0;
+  /** Context numbers by root page table (satp's PPN), and the next one to hand out. */
+  private readonly contexts = new Map<number, number>();
+  private nextContext = 1;
+  private ctx = 0;
+  /** Per RAM page: the contexts (bit masks, low and high 32) whose walks read it. */
+  private readonly ptLo: Int32Array;
+  private readonly ptHi: Int32Array;
+  /** Contexts whose page tables were written since their entries were last dropped. */
+  private dirtyLo = 0;
+  private dirtyHi = 0;
   /** Walk cache: the 2 MiB region (VA >> 21) of the last level-0 table reached, or -1. */
   private walkRegion = -1;
   private walkTable = 0;
@@ -124,6 +155,9 @@ export class Mmu {
   constructor(ram: Ram) {
     this.ram = ram;
     this.view = ram.view;
+    this.state = ram.allocInt32(2);
+    this.ptLo = new Int32Array(ram.size / PAGE_SIZE);
+    this.ptHi = new Int32Array(ram.size / PAGE_SIZE);
     for (let i = 0; i < 9; i++) {
       this.tlbTag.push(ram.allocInt32(TLB_SIZE).fill(-1));
       this.tlbBase.push(ram.allocInt32(TLB_SIZE));
@@ -132,14 +166,78 @@ export class Mmu {
 
   // ---------------------------------------------------------------- control
 
-  /** satp was written: use the new page table, dropping translations of the old one. */
+  /** satp was written: use the new page table (its context; nothing is flushed). */
   setSatp(lo: number, hi: number): void {
-    if (lo === this.satpLo && hi === this.satpHi) return;
+    if (lo === this.satpLo && hi === this.satpHi) {
+      if (this.isDirty(this.ctx)) this.sfence();
+      return;
+    }
     this.satpLo = lo;
     this.satpHi = hi;
     this.paging = (hi >>> 28) !== 0;
     this.root = ((hi & 0xfff) * TWO32 + (lo >>> 0)) * PAGE_SIZE;
-    this.flush();
+    this.walkRegion = -1;
+    if (!this.paging) return this.useContext(0);
+    const key = (hi & 0xfff) * TWO32 + (lo >>> 0); // the root's page number (exact below 2^53)
+    let c = this.contexts.get(key);
+    if (c === undefined) {
+      if (this.nextContext === CONTEXTS) {
+        // Every context is taken: start again with an empty TLB.
+        this.contexts.clear();
+        this.nextContext = 1;
+        this.flush();
+      }
+      c = this.nextContext++;
+      this.contexts.set(key, c);
+    }
+    this.useContext(c);
+    // A context whose tables were written since: drop its entries now.
+    if (this.isDirty(c)) this.sfence();
+  }
+
+  /** Make context c current. */
+  private useContext(c: number): void {
+    this.ctx = c;
+    this.state[0] = c << 26;
+  }
+
+  /** Is context c marked dirty? */
+  private isDirty(c: number): boolean {
+    return c < 32 ? (this.dirtyLo & (1 << c)) !== 0 : (this.dirtyHi & (1 << (c - 32))) !== 0;
+  }
+
+  /** A page the MMU walked through (PT_BIT) was written: its contexts become dirty. */
+  pageWritten(page: number): void {
+    this.dirtyLo |= this.ptLo[page];
+    this.dirtyHi |= this.ptHi[page];
+    this.ptLo[page] = 0;
+    this.ptHi[page] = 0;
+    this.walkRegion = -1;
+  }
+
+  /**
+   * sfence.vma: drop the entries of every context whose page tables were written
+   * since (nothing, when none were).
+   */
+  sfence(): void {
+    if ((this.dirtyLo | this.dirtyHi) === 0) return;
+    const lo = this.dirtyLo, hi = this.dirtyHi;
+    this.dirtyLo = 0;
+    this.dirtyHi = 0;
+    this.walkRegion = -1;
+    if (this.filled > TLB_SIZE) return this.flush();
+    // Keep the log's entries of clean contexts; clear the others.
+    const used = this.used;
+    let keep = 0;
+    for (let i = 0; i < this.filled; i++) {
+      const e = used[i];
+      const tags = this.tlbTag[e >>> 16];
+      const c = tags[e & 0xffff] >>> 26;
+      const dirty = c < 32 ? (lo & (1 << c)) !== 0 : (hi & (1 << (c - 32))) !== 0;
+      if (dirty) tags[e & 0xffff] = -1;
+      else if (tags[e & 0xffff] !== -1) used[keep++] = e;
+    }
+    this.filled = keep;
   }
 
   /** sstatus.MXR was written: cached load permissions may change, so flush if it did. */
@@ -162,7 +260,7 @@ export class Mmu {
     this.dataSet = SET_OF_PRIV[dataPriv];
   }
 
-  /** sfence.vma: forget every cached translation (after the kernel edits page tables). */
+  /** Forget every cached translation of every context. */
   flush(): void {
     // Usually few entries were filled since the last flush: clear just those.
     const n = this.filled;
@@ -186,12 +284,12 @@ export class Mmu {
    * MMIO (see mmioPa) for a device address; -1 for a fault (see faultCause).
    */
   translate(lo: number, hi: number, acc: number): number {
-    const t = (acc === ACC_FETCH ? this.fetchSet : this.dataSet) * 3 + acc;
+    const set = acc === ACC_FETCH ? this.fetchSet : this.dataSet;
+    const t = set * 3 + acc;
     if ((hi >>> 6) === 0) {
-      const tag = (hi << 20) | (lo >>> 12);
-      if (this.tlbTag[t][tag & TLB_MASK] === tag) {
-        return this.tlbBase[t][tag & TLB_MASK] | (lo & 0xfff);
-      }
+      const tag = ((hi << 20) | (lo >>> 12)) | (set === SET_M ? 0 : this.state[0]);
+      const i = tlbIndex(tag);
+      if (this.tlbTag[t][i] === tag) return this.tlbBase[t][i] | (lo & 0xfff);
     }
     const p = this.walk(lo, hi, acc);
     return p < 0 ? p : p | (lo & 0xfff);
@@ -203,7 +301,7 @@ export class Mmu {
     const pageOff = this.paging && set !== SET_M
       ? this.sv39(lo, hi, acc, set)
       : this.physical(lo, hi, hi, lo, acc);
-    if (pageOff >= 0) this.remember(lo, hi, set * 3 + acc, pageOff);
+    if (pageOff >= 0) this.remember(lo, hi, set, acc, pageOff);
     return pageOff;
   }
 
@@ -252,6 +350,7 @@ export class Mmu {
         return this.fault(ACCESS_FAULT[acc], lo, hi);
       }
       const off = pteAddr - KERNBASE;
+      this.markTable(off >>> 12);
       const pteLo = this.view.getInt32(off, true);
       const pteHi = this.view.getInt32(off + 4, true);
       const writeOnly = (pteLo & PTE_R) === 0 && (pteLo & PTE_W) !== 0;
@@ -293,20 +392,31 @@ export class Mmu {
     return ppn % 262144 !== 0 ? -1 : ppn + vpn1 * 512 + vpn0;
   }
 
+  /** A walk read a PTE from RAM page `page`: watch it for writes, for this context. */
+  private markTable(page: number): void {
+    this.ram.codePage[page] |= PT_BIT;
+    const c = this.ctx;
+    if (c < 32) this.ptLo[page] |= 1 << c;
+    else this.ptHi[page] |= 1 << (c - 32);
+  }
+
   /** Set A (and D for a store) in the leaf PTE in RAM, as QEMU does. */
   private markUsed(acc: number): void {
     const want = acc === ACC_STORE ? PTE_A | PTE_D : PTE_A;
     if ((this.leafLo & want) === want) return;
     this.view.setInt32(this.leafOff, this.leafLo | want, true);
+    // Decoded code in that page must go; the page-table watch does not care (no
+    // cached translation depends on A or D).
     const page = this.leafOff >>> 12;
-    if (this.ram.codePage[page]) this.ram.onCodeWrite(page); // decoded code lives there
+    if ((this.ram.codePage[page] & ~PT_BIT) !== 0) this.ram.onCodeWrite(page);
   }
 
-  /** Cache a translation in TLB t (VAs below 2^38 only, so the tag fits an int32). */
-  private remember(lo: number, hi: number, t: number, pageOff: number): void {
+  /** Cache a translation (VAs below 2^38 only, so the VPN fits 26 bits of the tag). */
+  private remember(lo: number, hi: number, set: number, acc: number, pageOff: number): void {
     if ((hi >>> 6) !== 0) return;
-    const tag = (hi << 20) | (lo >>> 12);
-    const i = tag & TLB_MASK;
+    const tag = ((hi << 20) | (lo >>> 12)) | (set === SET_M ? 0 : this.state[0]);
+    const i = tlbIndex(tag);
+    const t = set * 3 + acc;
     const tags = this.tlbTag[t];
     if (tags[i] === -1) {
       if (this.filled < TLB_SIZE) this.used[this.filled] = (t << 16) | i;

@@ -20,10 +20,14 @@ export class Ram {
   readonly view: DataView;
   /** RAM as 32-bit words (index = offset / 4), for fast aligned copies and fills (little-endian hosts). */
   readonly words: Int32Array;
-  /** One byte per page: bit h set when hart h holds decoded instructions from that page. */
-  readonly codePage: Uint8Array;
-  /** Harts to tell (by page index) when a write touches a page flagged in codePage. */
-  private readonly codeListeners: ((page: number) => void)[] = [];
+  /**
+   * Pages whose writes must be reported, 16 bits each: bit h (0..7) when hart h holds
+   * decoded instructions from the page, bit 8 when an MMU read a page-table entry
+   * from it. In WebAssembly memory, where translated stores check it.
+   */
+  readonly codePage: Uint16Array;
+  /** Who to tell (page index, and the page's bits) when a write touches a flagged page. */
+  private readonly codeListeners: ((page: number, bits: number) => void)[] = [];
 
   /** Size in bytes (a multiple of the page size), and the first address past RAM. */
   readonly size: number;
@@ -51,9 +55,9 @@ export class Ram {
     this.bytes = new Uint8Array(buf, 0, size);
     this.view = new DataView(buf, 0, size);
     this.words = new Int32Array(buf, 0, size / 4);
-    this.codePage = new Uint8Array(
+    this.codePage = new Uint16Array(
       buf as ArrayBuffer,
-      this.alloc(size / PAGE_SIZE),
+      this.alloc(2 * (size / PAGE_SIZE)),
       size / PAGE_SIZE,
     );
   }
@@ -72,14 +76,15 @@ export class Ram {
   }
 
   /** Register a hart's handler for writes to pages it decoded code from. */
-  listenForCodeWrites(fn: (page: number) => void): void {
+  listenForCodeWrites(fn: (page: number, bits: number) => void): void {
     this.codeListeners.push(fn);
   }
 
-  /** A page flagged in codePage was written: every hart drops its decoded copy. */
+  /** A page flagged in codePage was written: tell every hart (and its MMU), then unflag it. */
   onCodeWrite(page: number): void {
-    for (const fn of this.codeListeners) fn(page);
+    const bits = this.codePage[page];
     this.codePage[page] = 0;
+    for (const fn of this.codeListeners) fn(page, bits);
   }
 
   /** True when [pa, pa+len) lies inside RAM. */

@@ -66,8 +66,10 @@ export interface HartLayout {
   loadBases: number;
   storeTags: number;
   storeBases: number;
-  /** One byte per RAM page: non-zero when some hart holds decoded code from it. */
+  /** 16 bits per RAM page: non-zero when a write to it must be reported (ram.codePage). */
   codePage: number;
+  /** The MMU's current context tag bits (i32), for the U and S sets' TLB tags. */
+  ctx: number;
   /** The low word of mstatus (sstatus is a view of it). */
   mstatus: number;
   /** mip & mie when the region was entered (i32): non-zero if an interrupt is pending. */
@@ -95,8 +97,11 @@ export interface RegionHelpers {
     vhi: number,
     steps: number,
   ): number;
-  /** A store hit RAM page `page`, which holds decoded code. */
-  codeWrite(page: number): void;
+  /**
+   * A store hit RAM page `page`, which is watched (decoded code, or a page table):
+   * returns 1 when code was dropped (this region may be stale: leave), else 0.
+   */
+  codeWrite(page: number): number;
   /** MULH, MULHSU, MULHU: the high 64 bits into scratch. */
   mulh(kind: number, alo: number, ahi: number, blo: number, bhi: number): void;
   /**
@@ -108,6 +113,20 @@ export interface RegionHelpers {
 }
 
 export type RegionFn = (budget: number) => number;
+
+/**
+ * Where the translator may read code outside the region's page, to inline the
+ * functions it calls: decoded instructions by RAM offset (null if unreadable), RAM's
+ * size, and a callback naming each page it read (the region depends on it).
+ */
+export interface InlineSource {
+  read(ramOff: number): readonly [number, number] | null;
+  ramSize: number;
+  usePage(ramPage: number): void;
+}
+
+/** Inlining limits: nesting depth, instructions per callee, instructions per region. */
+const INLINE_DEPTH = 3, INLINE_CALLEE = 64, INLINE_TOTAL = 3000;
 
 /** Pages per group (a region's span): 16 x 4 KiB = 64 KiB, aligned in physical memory. */
 export const GROUP_PAGES = 1;
@@ -156,6 +175,33 @@ function translatable(w: number, imm: number): boolean {
 }
 
 /**
+ * The static target of a block ending in `auipc r, hi; jalr rd, lo(r)` (how far calls
+ * and jumps are compiled): the offset the jalr goes to, or null for any other jalr.
+ */
+export function staticJalr(b: Block): number | null {
+  const n = b.insts.length;
+  if (n < 2) return null;
+  const [w, imm] = b.insts[n - 1];
+  const [wa, immA] = b.insts[n - 2];
+  if ((w & 0xff) !== D.OP_JALR || (wa & 0xff) !== D.OP_AUIPC) return null;
+  const base = (w >>> 15) & 0x3f, written = (wa >>> 8) & 0x7f;
+  if (base !== written || base === 0) return null;
+  let off = b.slot;
+  for (let k = 0; k + 2 < n; k++) off += b.insts[k][0] >>> 27;
+  return (off + immA + imm) & ~1;
+}
+
+/** The target offset of a block's final jal / branch / static jalr, or null. */
+export function staticTarget(b: Block): number | null {
+  const [w, imm] = b.insts[b.insts.length - 1];
+  const op = w & 0xff;
+  if (op === D.OP_JALR) return staticJalr(b);
+  let off = b.slot;
+  for (let k = 0; k + 1 < b.insts.length; k++) off += b.insts[k][0] >>> 27;
+  return off + imm;
+}
+
+/**
  * The blocks of a group: each listed page swept from its start, and cut into blocks
  * at page starts, after control transfers and untranslatable instructions, and at
  * branch targets. Entry offsets seen at run time that fall inside such a block (an
@@ -169,6 +215,7 @@ export function findBlocks(pages: number[], entries: number[], read: SlotReader)
     let off = pg * 4096;
     const end = off + 4096;
     starts.add(off);
+    let prev: Block | null = null; // the previous instruction, for auipc + jalr
     while (off < end) {
       const d = read(off);
       if (d === null) break;
@@ -176,10 +223,17 @@ export function findBlocks(pages: number[], entries: number[], read: SlotReader)
       const op = w & 0xff;
       const next = off + (w >>> 27);
       if (isControl(op) || !translatable(w, imm)) starts.add(next);
-      if (isControl(op) && op !== D.OP_JALR) {
-        const t = off + imm;
-        if (t >= 0 && t < GROUP_BYTES) starts.add(t);
+      if (isControl(op)) {
+        const pair: Block | null = prev === null ? null : {
+          slot: prev.slot,
+          insts: [prev.insts[0], [w, imm]],
+          end: next,
+          control: true,
+        };
+        const t = op === D.OP_JALR ? (pair === null ? null : staticJalr(pair)) : off + imm;
+        if (t !== null && t >= 0 && t < GROUP_BYTES) starts.add(t);
       }
+      prev = { slot: off, insts: [[w, imm]], end: next, control: false };
       off = next;
     }
   }
@@ -230,8 +284,9 @@ export function compileRegion(
   layout: HartLayout,
   memory: WebAssembly.Memory,
   helpers: RegionHelpers,
+  inline?: InlineSource,
 ): RegionFn {
-  const g = new RegionGen(blocks, layout, groupRam);
+  const g = new RegionGen(blocks, layout, groupRam, inline);
   const body = g.generate();
   const pages = memory.buffer.byteLength / 65536;
   const bytes = buildModule({
@@ -239,7 +294,7 @@ export function compileRegion(
       { params: [I32], results: [I32] },
       { params: [I32, I32, I32, I32], results: [I32] },
       { params: [I32, I32, I32, I32, I32, I32], results: [I32] },
-      { params: [I32], results: [] },
+      { params: [I32], results: [I32] },
       { params: [I32, I32, I32, I32, I32], results: [] },
       { params: [I32, I32, I32], results: [I32] },
     ],
@@ -299,32 +354,58 @@ class RegionGen {
   private minOff = 0;
   private maxOff = 0;
 
-  constructor(blocks: Block[], layout: HartLayout, groupRam: number) {
+  /** Inlining: the source of callees' code, sites so far, instructions inlined so far. */
+  private readonly inl?: InlineSource;
+  private sites = 0;
+  private inlined = 0;
+  private cb = 0; // local: the inlined callee block to dispatch to
+  private ctx = 0; // local: the context's tag bits
+
+  constructor(blocks: Block[], layout: HartLayout, groupRam: number, inline?: InlineSource) {
     this.blocks = blocks;
     this.L = layout;
     this.groupRam = groupRam;
+    this.inl = inline;
     blocks.forEach((b, i) => this.indexOf.set(b.slot, i));
     this.minOff = blocks[0].slot;
     this.maxOff = blocks[blocks.length - 1].slot;
   }
 
-  /** Register numbers the region reads or writes. */
+  /** Register numbers the region (and the callees it may inline) reads or writes. */
   private scanRegisters(): void {
-    for (const b of this.blocks) {
-      for (const [w, imm] of b.insts) {
-        // A CSR instruction keeps its source register in the raw bits (the immediate).
-        if ((w & 0xff) === D.OP_CSR && ((imm >>> 12) & 7) < 5 && ((imm >>> 15) & 31) !== 0) {
-          this.used.add((imm >>> 15) & 31);
+    this.scanBlocks(this.blocks, 0);
+  }
+
+  /** Add the registers of these blocks, and of the callees they may inline, to the sets. */
+  private scanBlocks(blocks: Block[], depth: number): void {
+    for (const b of blocks) {
+      if (this.inl !== undefined && b.control && depth < INLINE_DEPTH) {
+        const [w] = b.insts[b.insts.length - 1];
+        const op = w & 0xff, t = staticTarget(b);
+        if ((op === D.OP_JAL || op === D.OP_JALR) && ((w >>> 8) & 0x7f) === 2 && t !== null) {
+          const callee = this.calleeBlocks(t);
+          if (callee !== null) this.scanBlocks(callee, depth + 1);
         }
-        const rd = ((w >>> 8) & 0x7f) >> 1, a1 = ((w >>> 15) & 0x3f) >> 1;
-        const a2 = ((w >>> 21) & 0x3f) >> 1;
-        if (rd !== 32 && rd !== 0) {
-          this.used.add(rd);
-          this.written.add(rd);
-        }
-        if (a1 !== 0) this.used.add(a1);
-        if (a2 !== 0) this.used.add(a2);
       }
+      this.scanInsts(b);
+    }
+  }
+
+  /** Add one block's registers to the used and written sets. */
+  private scanInsts(b: Block): void {
+    for (const [w, imm] of b.insts) {
+      // A CSR instruction keeps its source register in the raw bits (the immediate).
+      if ((w & 0xff) === D.OP_CSR && ((imm >>> 12) & 7) < 5 && ((imm >>> 15) & 31) !== 0) {
+        this.used.add((imm >>> 15) & 31);
+      }
+      const rd = ((w >>> 8) & 0x7f) >> 1, a1 = ((w >>> 15) & 0x3f) >> 1;
+      const a2 = ((w >>> 21) & 0x3f) >> 1;
+      if (rd !== 32 && rd !== 0) {
+        this.used.add(rd);
+        this.written.add(rd);
+      }
+      if (a1 !== 0) this.used.add(a1);
+      if (a2 !== 0) this.used.add(a2);
     }
   }
 
@@ -345,10 +426,14 @@ class RegionGen {
     this.v = f.local(I64);
     this.w = f.local(I64);
     this.s = f.local(I32);
+    this.cb = f.local(I32);
+    this.ctx = f.local(I32);
     // Load the registers the region uses; the entry offset, and the group's VA from pc.
     for (const i of this.used) {
       f.i32(0).mem(Op.i64_load, 3, L.regs + 8 * i).set(this.r[i]);
     }
+    // The address space's tag bits (the M set is always the bare mapping, context 0).
+    if (L.set !== 2) f.i32(0).mem(Op.i32_load, 2, L.ctx).set(this.ctx);
     f.i32(0).mem(Op.i32_load, 2, L.entry).set(this.pcoff);
     f.i32(0).mem(Op.i64_load, 3, L.pc).get(this.pcoff).op(Op.i64_extend_i32_u, Op.i64_sub);
     f.set(this.vgroup);
@@ -462,8 +547,7 @@ class RegionGen {
    */
   private pageCheck(page: number): void {
     const f = this.f, L = this.L;
-    f.get(this.a).i64(12, 0).op(Op.i64_shr_u, Op.i32_wrap_i64).tee(this.t);
-    f.i32(L.tlbMask).op(Op.i32_and).i32(2).op(Op.i32_shl).tee(this.e);
+    this.tagIndex();
     f.mem(Op.i32_load, 2, L.fetchTags).get(this.t).op(Op.i32_eq);
     f.get(this.e).mem(Op.i32_load, 2, L.fetchBases).i32(this.groupRam + page * 4096);
     f.op(Op.i32_eq, Op.i32_and);
@@ -524,7 +608,7 @@ class RegionGen {
     // a = p; TLB hit for a 1-byte store; n = min(page left, q - p, (budget - steps) / 3)
     this.rget(p);
     f.set(this.a);
-    this.tlbCheck(L.storeTags, L.storeBases, 1);
+    this.tlbCheck(L.storeTags, 1);
     f.op(Op.if, 0x40);
     this.depth.push("if");
     this.ramOffset(L.storeBases);
@@ -541,7 +625,8 @@ class RegionGen {
     f.get(this.v).op(Op.i32_wrap_i64).set(this.t);
     this.close();
     // Not a code page, and at least two iterations: fill, count, move p.
-    f.get(this.p).i32(12).op(Op.i32_shr_u).mem(Op.i32_load8_u, 0, L.codePage).op(Op.i32_eqz);
+    f.get(this.p).i32(11).op(Op.i32_shr_u).i32(-2).op(Op.i32_and);
+    f.mem(Op.i32_load16_u, 1, L.codePage).op(Op.i32_eqz);
     f.get(this.t).i32(1).op(Op.i32_gt_u, Op.i32_and);
     f.op(Op.if, 0x40);
     this.depth.push("if");
@@ -567,12 +652,7 @@ class RegionGen {
 
   /** The in-group target offset of a block's final jump or branch, or -1. */
   private targetOf(b: Block): number {
-    const [w, imm] = b.insts[b.insts.length - 1];
-    const op = w & 0xff;
-    if (op === D.OP_JALR) return -1;
-    let off = b.slot;
-    for (let k = 0; k + 1 < b.insts.length; k++) off += b.insts[k][0] >>> 27;
-    return off + imm;
+    return staticTarget(b) ?? -1;
   }
 
   /** Push the value of register i (0 reads as zero). */
@@ -814,14 +894,23 @@ class RegionGen {
   }
 
   /**
-   * Look up address a (already in local a) in a TLB: leaves an i32 condition (hit and
-   * the access fits in the page) and, on a hit, the RAM offset in local p.
+   * For the VA in local a: t = its TLB tag (VPN | context bits), and push e = its
+   * entry's byte offset in a TLB array (tlbIndex(t) * 4), also left in local e.
    */
-  private tlbCheck(tags: number, bases: number, size: number): void {
+  private tagIndex(): void {
     const f = this.f, L = this.L;
-    // tag = low 32 bits of a >> 12; entry = (tag & mask) * 4
-    f.get(this.a).i64(12, 0).op(Op.i64_shr_u, Op.i32_wrap_i64).tee(this.t);
+    f.get(this.a).i64(12, 0).op(Op.i64_shr_u, Op.i32_wrap_i64).get(this.ctx).op(Op.i32_or);
+    f.tee(this.t).get(this.t).i32(20).op(Op.i32_shr_u, Op.i32_xor);
     f.i32(L.tlbMask).op(Op.i32_and).i32(2).op(Op.i32_shl).tee(this.e);
+  }
+
+  /**
+   * Look up the VA in local a in the TLB with arrays `tags`: push whether it hits and
+   * the access (size bytes) stays in the page; the entry's offset is left in local e.
+   */
+  private tlbCheck(tags: number, size: number): void {
+    const f = this.f;
+    this.tagIndex();
     f.mem(Op.i32_load, 2, tags).get(this.t).op(Op.i32_eq);
     // a < 2^38 (only such addresses are cached)
     f.get(this.a).i64(38, 0).op(Op.i64_shr_u, Op.i64_eqz, Op.i32_and);
@@ -829,8 +918,6 @@ class RegionGen {
       f.get(this.a).op(Op.i32_wrap_i64).i32(0xfff).op(Op.i32_and).i32(4096 - size);
       f.op(Op.i32_le_u, Op.i32_and);
     }
-    // p = base | (a & 0xfff), computed only when used
-    void bases;
   }
 
   /** p = tlbBase[e] | (a & 0xfff). */
@@ -861,7 +948,7 @@ class RegionGen {
     };
     this.rget(a1);
     f.i64(imm, imm >> 31).op(Op.i64_add).set(this.a);
-    this.tlbCheck(L.loadTags, L.loadBases, size);
+    this.tlbCheck(L.loadTags, size);
     f.op(Op.if, I64);
     this.depth.push("if");
     this.ramOffset(L.loadBases);
@@ -905,18 +992,13 @@ class RegionGen {
     f.i64(imm, imm >> 31).op(Op.i64_add).set(this.a);
     this.rget(a2);
     f.set(this.v);
-    this.tlbCheck(L.storeTags, L.storeBases, size);
+    this.tlbCheck(L.storeTags, size);
     f.op(Op.if, 0x40);
     this.depth.push("if");
     this.ramOffset(L.storeBases);
     f.get(this.p).get(this.v).mem(direct, Math.min(3, Math.log2(size)), 0);
-    // A page holding decoded code: tell the hart, and leave (this region may be stale).
-    f.get(this.p).i32(12).op(Op.i32_shr_u).mem(Op.i32_load8_u, 0, L.codePage);
-    f.op(Op.if, 0x40);
-    this.depth.push("if");
-    f.get(this.p).i32(12).op(Op.i32_shr_u).opU(Op.call, F_CODEWRITE);
-    this.leaveAfter(off, k, ilen);
-    this.close();
+    // A watched page: tell the hart, and leave if it dropped code (this region may be stale).
+    this.watchCheck(off, k, ilen);
     f.op(Op.else);
     f.get(this.a).op(Op.i32_wrap_i64);
     f.get(this.a).i64(32, 0).op(Op.i64_shr_u, Op.i32_wrap_i64);
@@ -962,7 +1044,7 @@ class RegionGen {
     this.rget(a1);
     f.set(this.a);
     // Misaligned AMOs and TLB misses: leave before it; the interpreter runs it.
-    this.tlbCheck(L.storeTags, L.storeBases, size);
+    this.tlbCheck(L.storeTags, size);
     f.get(this.a).op(Op.i32_wrap_i64).i32(size - 1).op(Op.i32_and, Op.i32_eqz, Op.i32_and);
     f.op(Op.i32_eqz);
     f.op(Op.if, 0x40);
@@ -982,12 +1064,25 @@ class RegionGen {
     f.mem(dbl ? Op.i64_store : Op.i64_store32, dbl ? 3 : 2, 0);
     f.get(this.w);
     this.rset(rd);
-    // Code pages: as for stores.
-    f.get(this.p).i32(12).op(Op.i32_shr_u).mem(Op.i32_load8_u, 0, L.codePage);
+    // Watched pages: as for stores.
+    this.watchCheck(off, k, ilen);
+  }
+
+  /**
+   * After a store to RAM offset p (local): if the page is watched (ram.codePage), tell
+   * the hart, and leave right after the store when that dropped decoded code.
+   */
+  private watchCheck(off: number, k: number, ilen: number): void {
+    const f = this.f, L = this.L;
+    f.get(this.p).i32(11).op(Op.i32_shr_u).i32(-2).op(Op.i32_and);
+    f.mem(Op.i32_load16_u, 1, L.codePage);
     f.op(Op.if, 0x40);
     this.depth.push("if");
     f.get(this.p).i32(12).op(Op.i32_shr_u).opU(Op.call, F_CODEWRITE);
+    f.op(Op.if, 0x40);
+    this.depth.push("if");
     this.leaveAfter(off, k, ilen);
+    this.close();
     this.close();
   }
 
@@ -1098,9 +1193,26 @@ class RegionGen {
         this.pcRel(off + ilen);
         this.rset(rd);
       }
+      if (rd === 1 && (target >> 12) !== (this.blocks[i].slot >> 12)) {
+        // A call to another page: run the callee here, then go on at the return address.
+        if (this.emitInlineCall(target, 0, () => this.jumpTo(off + ilen, i))) return;
+      }
       return goTarget();
     }
-    if (op === D.OP_JALR) return this.emitJalr(rd, a1, imm, off, ilen, i);
+    if (op === D.OP_JALR) {
+      const t = staticJalr(this.blocks[i]);
+      if (t === null) return this.emitJalr(rd, a1, imm, off, ilen, i);
+      // auipc + jalr: a jump or call to a known place.
+      if (rd !== 0 && rd !== 32) {
+        this.pcRel(off + ilen);
+        this.rset(rd);
+      }
+      if (rd === 1 && (t >> 12) !== (this.blocks[i].slot >> 12)) {
+        if (this.emitInlineCall(t, 0, () => this.jumpTo(off + ilen, i))) return;
+      }
+      if (selfLoop && t === this.blocks[i].slot) return void f.opU(Op.br, this.label(`self${i}`));
+      return this.jumpTo(t, i);
+    }
     // Conditional branch.
     this.rget(a1);
     this.rget(a2);
@@ -1160,11 +1272,227 @@ class RegionGen {
     f.opU(Op.br, this.label("exit"));
   }
 
+  /**
+   * The blocks of the function at group offset `entry` (for inlining): followed from
+   * the entry through branches and jumps, all in the entry's page; a call ends a
+   * block (the callee is inlined or left) and the block after it continues. null if
+   * the code cannot be read or the function is too big.
+   */
+  private calleeBlocks(entry: number): Block[] | null {
+    const inl = this.inl!;
+    const page = entry >> 12;
+    const ram = (o: number) => this.groupRam + o;
+    const work = [entry];
+    const found = new Map<number, Block>();
+    let count = 0;
+    while (work.length > 0) {
+      const slot = work.pop()!;
+      if (found.has(slot) || (slot >> 12) !== page) continue;
+      if (ram(slot) < 0 || ram(slot) + 4 > inl.ramSize) return null;
+      const b: Block = { slot, insts: [], end: slot, control: false };
+      let s = slot;
+      for (;;) {
+        if ((s >> 12) !== page) break;
+        const d = inl.read(ram(s));
+        if (d === null) break;
+        const [w, imm] = d;
+        if (!translatable(w, imm)) break;
+        b.insts.push([w, imm]);
+        s += w >>> 27;
+        const op = w & 0xff;
+        if (isControl(op)) {
+          b.control = true;
+          const target = op === D.OP_JALR ? staticJalr(b) : s - (w >>> 27) + imm;
+          const jump = op === D.OP_JAL || op === D.OP_JALR;
+          const linked = ((w >>> 8) & 0x7f) !== 64;
+          if (target !== null && !(jump && linked)) work.push(target); // a jump or a branch
+          if (!jump || (linked && target !== null)) work.push(s); // falls through, or returns
+          break;
+        }
+      }
+      b.end = s;
+      if (b.insts.length === 0) return null;
+      found.set(slot, b);
+      count += b.insts.length;
+      if (count > INLINE_CALLEE) return null;
+    }
+    return [...found.values()].sort((x, y) => x.slot - y.slot);
+  }
+
+  /**
+   * Inline the function at group offset `target` at a call site whose return address
+   * (already in ra) is `ret` relative to the callee's caller. The callee's page must be
+   * mapped where it is in physical memory (checked first: else the call leaves the
+   * region as usual). Its `ret` continues with `after` when ra still holds the return
+   * address, and leaves with pc = ra otherwise. Returns false when it cannot inline.
+   */
+  private emitInlineCall(target: number, depth: number, after: () => void): boolean {
+    if (this.inl === undefined || depth >= INLINE_DEPTH || this.inlined >= INLINE_TOTAL) {
+      return false;
+    }
+    const cbs = this.calleeBlocks(target);
+    if (cbs === null) return false;
+    const f = this.f;
+    const site = this.sites++;
+    const ramPage = this.groupRam + (target & ~0xfff);
+    this.inl.usePage(ramPage >>> 12);
+    this.inlined += cbs.reduce((n, b) => n + b.insts.length, 0);
+    // ra is the return address: remember it to check at the callee's ret.
+    const retVa = this.f.local(I64);
+    f.get(this.r[1]).set(retVa);
+    // Guard: the callee's page maps to where its code was read.
+    this.pcRel(target);
+    f.set(this.a);
+    this.pageCheckRam(ramPage);
+    f.op(Op.i32_eqz);
+    f.op(Op.if, 0x40);
+    this.depth.push("if");
+    this.exitAt(target);
+    this.close();
+    const idx = new Map<number, number>();
+    cbs.forEach((b, k) => idx.set(b.slot, k));
+    f.i32(idx.get(target)!).set(this.cb);
+    this.open(`ret${site}`, Op.block);
+    this.open(`inl${site}`, Op.loop);
+    for (let k = cbs.length - 1; k >= 0; k--) this.open(`c${site}_${k}`, Op.block);
+    this.open(`ctab${site}`, Op.block);
+    f.get(this.cb).op(Op.br_table).u(cbs.length);
+    for (let k = 0; k < cbs.length; k++) f.u(k + 1);
+    f.u(0);
+    this.close(); // ctab: cannot happen
+    f.op(Op.unreachable);
+    // Jump from callee block k to callee offset off.
+    const jump = (off: number, k: number) => {
+      const j = idx.get(off);
+      if (j === undefined) return this.exitAt(off);
+      if (j > k) return f.opU(Op.br, this.label(`c${site}_${j}`));
+      f.i32(j).set(this.cb);
+      f.opU(Op.br, this.label(`inl${site}`));
+    };
+    for (let k = 0; k < cbs.length; k++) {
+      this.close(); // c_k: its code follows
+      this.emitCalleeBlock(cbs[k], k, depth, retVa, site, jump);
+    }
+    this.close(); // inl
+    this.close(); // ret: the callee returned
+    after();
+    return true;
+  }
+
+  /** One block of an inlined callee. */
+  private emitCalleeBlock(
+    b: Block,
+    k: number,
+    depth: number,
+    retVa: number,
+    site: number,
+    jump: (off: number, k: number) => void,
+  ): void {
+    const f = this.f;
+    const len = b.insts.length;
+    f.get(this.steps).i32(len).op(Op.i32_add).get(this.budget).op(Op.i32_gt_s);
+    f.op(Op.if, 0x40);
+    this.depth.push("if");
+    this.exitAt(b.slot);
+    this.close();
+    let off = b.slot;
+    for (let n = 0; n < len; n++) {
+      const [w, imm] = b.insts[n];
+      if (n === len - 1 && b.control) {
+        f.get(this.steps).i32(len).op(Op.i32_add).set(this.steps);
+        this.emitCalleeControl(b, w, imm, off, k, depth, retVa, site, jump);
+      } else {
+        this.emitInst(w, imm, off, n);
+      }
+      off += w >>> 27;
+    }
+    if (!b.control) {
+      f.get(this.steps).i32(len).op(Op.i32_add).set(this.steps);
+      jump(b.end, k);
+    }
+  }
+
+  /** The control transfer ending an inlined callee's block. */
+  private emitCalleeControl(
+    b: Block,
+    w: number,
+    imm: number,
+    off: number,
+    k: number,
+    depth: number,
+    retVa: number,
+    site: number,
+    jump: (off: number, k: number) => void,
+  ): void {
+    const f = this.f;
+    const op = w & 0xff;
+    const rd = ((w >>> 8) & 0x7f) >> 1;
+    const a1 = ((w >>> 15) & 0x3f) >> 1;
+    const a2 = ((w >>> 21) & 0x3f) >> 1;
+    const ilen = w >>> 27;
+    if (op === D.OP_JAL) {
+      if (rd !== 0 && rd !== 32) {
+        this.pcRel(off + ilen);
+        this.rset(rd);
+      }
+      if (rd === 1 && this.emitInlineCall(off + imm, depth + 1, () => jump(off + ilen, k))) return;
+      return jump(off + imm, k);
+    }
+    const st = op === D.OP_JALR ? staticJalr(b) : null;
+    if (st !== null) {
+      if (rd !== 0 && rd !== 32) {
+        this.pcRel(off + ilen);
+        this.rset(rd);
+      }
+      if (rd === 1 && this.emitInlineCall(st, depth + 1, () => jump(off + ilen, k))) return;
+      return jump(st, k);
+    }
+    if (op === D.OP_JALR) {
+      this.rget(a1);
+      f.i64(imm, imm >> 31).op(Op.i64_add).i64(~1, -1).op(Op.i64_and).set(this.a);
+      if (rd !== 0 && rd !== 32) {
+        this.pcRel(off + ilen);
+        this.rset(rd);
+      }
+      // Back to the caller when the target is the return address of this call.
+      f.get(this.a).get(retVa).op(Op.i64_eq).opU(Op.br_if, this.label(`ret${site}`));
+      f.get(this.a).set(this.vgroup);
+      f.i32(0).set(this.pcoff);
+      f.opU(Op.br, this.label("exit"));
+      return;
+    }
+    this.rget(a1);
+    this.rget(a2);
+    const cmp: Record<number, number> = {
+      [D.OP_BEQ]: Op.i64_eq,
+      [D.OP_BNE]: Op.i64_ne,
+      [D.OP_BLT]: Op.i64_lt_s,
+      [D.OP_BGE]: Op.i64_ge_s,
+      [D.OP_BLTU]: Op.i64_lt_u,
+      [D.OP_BGEU]: Op.i64_ge_u,
+    };
+    f.op(cmp[op]);
+    f.op(Op.if, 0x40);
+    this.depth.push("if");
+    jump(off + imm, k);
+    this.close();
+    jump(off + ilen, k);
+  }
+
+  /** With a VA in local a, push whether the fetch TLB maps its page to RAM page offset ramPage. */
+  private pageCheckRam(ramPageOff: number): void {
+    const f = this.f, L = this.L;
+    this.tagIndex();
+    f.mem(Op.i32_load, 2, L.fetchTags).get(this.t).op(Op.i32_eq);
+    f.get(this.e).mem(Op.i32_load, 2, L.fetchBases).i32(ramPageOff);
+    f.op(Op.i32_eq, Op.i32_and);
+    f.get(this.a).i64(38, 0).op(Op.i64_shr_u, Op.i64_eqz, Op.i32_and);
+  }
+
   /** As pageCheck, for the page number in local s (VA in local a). */
   private pageCheckDynamic(): void {
     const f = this.f, L = this.L;
-    f.get(this.a).i64(12, 0).op(Op.i64_shr_u, Op.i32_wrap_i64).tee(this.t);
-    f.i32(L.tlbMask).op(Op.i32_and).i32(2).op(Op.i32_shl).tee(this.e);
+    this.tagIndex();
     f.mem(Op.i32_load, 2, L.fetchTags).get(this.t).op(Op.i32_eq);
     f.get(this.e).mem(Op.i32_load, 2, L.fetchBases);
     f.get(this.s).i32(12).op(Op.i32_shl).i32(this.groupRam).op(Op.i32_add, Op.i32_eq, Op.i32_and);
@@ -1209,6 +1537,8 @@ export interface DispatchLayout {
   regionIndex: number;
   /** Where the dispatcher keeps the steps run so far (helpers add their region's count). */
   done: number;
+  /** The MMU's current context tag bits (i32). */
+  ctx: number;
   tlbMask: number;
 }
 
@@ -1239,7 +1569,9 @@ export function compileDispatcher(
     // The fetch TLB: VA below 2^38 and cached, else MISS.
     f.i32(ST_MISS).set(r);
     f.get(pc).i64(38, 0).op(Op.i64_shr_u, Op.i64_eqz, Op.i32_eqz).opU(Op.br_if, 1);
-    f.get(pc).i64(12, 0).op(Op.i64_shr_u, Op.i32_wrap_i64).tee(tag);
+    f.get(pc).i64(12, 0).op(Op.i64_shr_u, Op.i32_wrap_i64);
+    if (set !== 2) f.i32(0).mem(Op.i32_load, 2, L.ctx).op(Op.i32_or);
+    f.tee(tag).get(tag).i32(20).op(Op.i32_shr_u, Op.i32_xor);
     f.i32(L.tlbMask).op(Op.i32_and).i32(2).op(Op.i32_shl).tee(e);
     f.mem(Op.i32_load, 2, L.fetchTags[set]).get(tag).op(Op.i32_ne).opU(Op.br_if, 1);
     // The region of the physical page, else NOCODE.

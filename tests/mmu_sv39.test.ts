@@ -508,3 +508,43 @@ modeTest("upper-half addresses in different 2 MiB regions use their own level-0 
     assert.equal(reg(hart, 2), want, va.toString(16));
   }
 });
+
+modeTest("address-space contexts: tables in adjacent pages keep apart across satp switches", () => {
+  // Two page tables whose roots are neighbours: satp values one apart.
+  const m = reset();
+  const pts = [new PageTables(m.ram, PT_AREA)];
+  pts.push(new PageTables(m.ram, pts[0].next));
+  pts[0].next = PT_AREA + 0x8_0000; // their other tables and pages apart
+  pts[1].next = PT_AREA + 0xc_0000;
+  assert.equal(pts[1].root - pts[0].root, 4096);
+  const datas = pts.map((pt, k) => {
+    const code = pt.alloc(), data = pt.alloc();
+    load(m.ram, code, [E.addi(5, 0, k + 1), E.ld(2, 1, 0), E.sd(3, 1, 8), E.ecall()]);
+    m.ram.write32(data, 100 * (k + 1));
+    pt.map(0, code, R | X | U);
+    pt.map(0x5000, data, R | W | U);
+    return data;
+  });
+  // No sfence between switches (none is needed: different tables).
+  for (let round = 1; round <= 3; round++) {
+    for (const k of [0, 1]) {
+      assert.equal(runIn(pts[k], 0x5000n, BigInt(round * 10 + k)), 8);
+      assert.equal(reg(m.hart, 5), BigInt(k + 1), "this table's code");
+      assert.equal(reg(m.hart, 2), BigInt(100 * (k + 1)), "this table's data");
+      assert.equal(m.ram.read32(datas[k] + 8), round * 10 + k);
+    }
+  }
+});
+
+modeTest("sfence.vma after a PTE write in another address space's table takes effect", () => {
+  const { ram, hart, spaces: [a, b] } = twoSpaces();
+  assert.equal(runIn(a.pt, 0x5000n, 1n), 8);
+  // While b runs, a's data page goes away; the write alone is not enough to be seen
+  // by a later switch back, the sfence (which real kernels do) is.
+  assert.equal(runIn(b.pt, 0x5000n, 2n), 8);
+  ram.write64(ptePa(a.pt, 0x5000), 0);
+  hart.sfenceVma();
+  assert.equal(runIn(a.pt, 0x5000n, 3n), 13);
+  assert.equal(stval(hart), 0x5000n);
+  assert.equal(runIn(b.pt, 0x5000n, 4n), 8, "b's mapping is untouched");
+});
