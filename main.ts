@@ -96,8 +96,8 @@ Flags:
                boot this xv6 kernel ELF on the emulated board (see above)
   --cpus N     with --kernel: the number of harts, 1 to 8 (default ${DEFAULT_CPUS}, as
                xv6's Makefile)
-  --mem SIZE   with --kernel: RAM size, like 128M (the default, what xv6
-               expects) or 1G; a plain number is MiB
+  --mem SIZE   with --kernel: RAM size from 16M to 1G, like 128M (the
+               default, what xv6 expects); a plain number is MiB
   --virtio=auto|legacy|modern
                with --kernel: the virtio disk's register layout. legacy:
                version 1 (QEMU's default; xv6 of 2019-2020). modern: version 2

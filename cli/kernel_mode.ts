@@ -14,9 +14,9 @@ import { firstLine, UsageError } from "./usage_error.ts";
 export const DEFAULT_CPUS = 3;
 /** QEMU virt's RAM size, which xv6 assumes (PHYSTOP is 128 MiB above 0x80000000). */
 export const DEFAULT_MEM_MIB = 128;
-/** The RAM sizes --mem accepts, in MiB. */
+/** The RAM sizes --mem accepts, in MiB (the board's RAM and hart state stay below 2 GiB). */
 export const MIN_MEM_MIB = 16;
-export const MAX_MEM_MIB = 2048;
+export const MAX_MEM_MIB = 1024;
 /** The largest kernel file accepted (xv6's is a few hundred KiB). */
 export const MAX_KERNEL_BYTES = 64 * 1024 * 1024;
 

@@ -63,6 +63,8 @@ export const FULL_SYSTEM_WALL_FACTOR = 10;
 const PANIC_GRACE = 2_000_000;
 /** The longest the layout check stays open: real kernels settle it in about 0.4 G steps. */
 const CHECK_STEPS = 2_000_000_000;
+/** The longest rest idleMs() suggests, so that input is still seen promptly. */
+const MAX_REST_MS = 100;
 /** The virtio transport's Status register; xv6 writes it once the device is accepted. */
 const VIRTIO_STATUS = 0x070;
 
@@ -80,6 +82,11 @@ export interface FullSystem extends System {
   readonly rebooted: boolean;
   /** The board's clock in nominal seconds (NOMINAL_STEPS_PER_SECOND). */
   nominalSeconds(): number;
+  /**
+   * When every hart waits in WFI after the last slice, the milliseconds of guest time
+   * (10 MHz clock) that slice covered, at most MAX_REST_MS; else 0.
+   */
+  idleMs(): number;
 }
 
 /** Watches console output for the kernel's "panic: " line. */
@@ -119,6 +126,12 @@ export interface OtherSystem {
   clock: string;
   /** The grader's wall-clock backstop, as a multiple of a run's limit. */
   wallFactor: number;
+  /**
+   * Milliseconds an interactive session may rest after the last slice: the guest time
+   * it skipped while idle (0 while it works), so that an idle guest does not keep a
+   * host core busy. Unset: never rest.
+   */
+  idleMs?(sys: System): number;
 }
 
 /** The board with these options, booted afresh for each session or grading run. */
@@ -128,6 +141,7 @@ export function fullSystemBooter(opts: Omit<FullSystemOptions, "console">): Othe
     seconds: (sys) => (sys as FullSystem).nominalSeconds(),
     clock: "nominal time (10^9 board steps a second)",
     wallFactor: FULL_SYSTEM_WALL_FACTOR,
+    idleMs: (sys) => (sys as FullSystem).idleMs(),
   };
 }
 
@@ -149,6 +163,7 @@ export function bootFullSystem(opts: FullSystemOptions): FullSystem {
   let watch = new PanicWatch();
   let board!: Board;
   let innerConsole!: ConsoleDevice;
+  let sliceStart = 0; // board time when the last slice began
 
   /** Power on a fresh board with the current layout, its console feeding the outer one. */
   const start = (): void => {
@@ -205,6 +220,7 @@ export function bootFullSystem(opts: FullSystemOptions): FullSystem {
     if (reason !== null) return "halted";
     forwardInput();
     board.inputArrived();
+    sliceStart = board.time;
     const state: BoardState = board.run(budget);
     if (checking) {
       const before = board;
@@ -241,6 +257,10 @@ export function bootFullSystem(opts: FullSystemOptions): FullSystem {
       return rebooted;
     },
     nominalSeconds: () => board.time / NOMINAL_STEPS_PER_SECOND,
+    idleMs: () => {
+      if (!board.harts.every((h) => h.waiting)) return 0;
+      return Math.min(MAX_REST_MS, ((board.time - sliceStart) / TIMEBASE_HZ) * 1000);
+    },
     run,
     get exitStatus() {
       return status;

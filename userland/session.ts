@@ -251,6 +251,13 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
         }
         return finish(0); // shell mode: the input is used up and the system is idle
       }
+      // An idle real kernel rests as long as its clock skipped (or until a key comes).
+      const rest = interactive && pump ? opts.system?.idleMs?.(kernel) ?? 0 : 0;
+      if (rest > 0 && !dev.hasInput()) {
+        await Promise.race([new Promise((r) => setTimeout(r, rest)), pump!.next()]);
+        lastYield = performance.now();
+        continue;
+      }
       const now = performance.now();
       if (now - lastYield > 20) {
         // Let the stdin reader deliver keystrokes.
