@@ -208,14 +208,16 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
         continue;
       }
       if (lines && prompts.count > answered) {
-        const line = lines.take();
-        if (line !== null) {
-          answered = prompts.count;
-          dev.pushInput(line);
-          continue;
+        // The guest is held at its prompt until the next line (or the end) is here.
+        let line = lines.take();
+        while (line === null) {
+          if (lines.done()) return finish(0); // the prompt after the last line
+          await pump!.next();
+          if (pump!.ended) lines.end();
+          line = lines.take();
         }
-        if (lines.done()) return finish(0); // the prompt after the last line
-        await pump!.next(); // the guest waits at its prompt for the next line
+        answered = prompts.count;
+        dev.pushInput(line);
         lastYield = performance.now();
         continue;
       }
