@@ -429,7 +429,12 @@ async function gradeCommand(
     },
     choice,
   );
-  if (json) writeOut(json.render(flags.eager));
+  if (json) {
+    const k = kernel
+      ? { file: kernel.path, cpus: kernel.cpus, mem: kernel.ramSize, virtio: kernel.virtio }
+      : undefined;
+    writeOut(json.render(flags.eager, k));
+  }
   saveImage(flags, image);
   if (flags.stats && total) printStats(total);
   return score === pointsOf(rules, selectedRuns(rules, only)) ? 0 : 1;

@@ -215,5 +215,6 @@ Deno.test("grade --kernel: boots the kernel for each run and judges what it prin
   const json = await xv6lazy(["--kernel", SHELL, "--json", "grade", "lazy"]);
   const doc = JSON.parse(json.stdout);
   assertEquals(doc.runs[0].ended, "prompt");
+  assertEquals(doc.kernel, { file: SHELL, cpus: 3, mem: 128 * 1024 * 1024, virtio: "auto" });
   assertEquals(doc.items.map((i: { ok: boolean }) => i.ok), [false, false]);
 });
