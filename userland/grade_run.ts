@@ -107,6 +107,7 @@ export function captureRun(run: GradeRun, opts: CaptureOptions): CapturedRun {
     opts.onTestStart?.(name);
   });
   let typedAt = -1;
+  let promptFrom = 0; // where to look for the next prompt (the text before is searched)
   let ended: string;
   for (;;) {
     let state;
@@ -120,12 +121,15 @@ export function captureRun(run: GradeRun, opts: CaptureOptions): CapturedRun {
     if (typedAt < 0) {
       if (text.includes("$ ")) {
         typedAt = text.length;
+        promptFrom = typedAt;
         dev.pushInput(run.command + "\n");
         continue;
       }
-    } else if (text.indexOf("$ ", typedAt) >= 0) {
+    } else if (text.indexOf("$ ", promptFrom) >= 0) {
       ended = "prompt";
       break;
+    } else {
+      promptFrom = Math.max(typedAt, text.length - 1); // a `$` at the end may get its space
     }
     if (state === "halted") {
       ended = kernel.panic ?? `the system halted (status ${kernel.exitStatus})`;
