@@ -19,6 +19,14 @@ import { parseTraceFilter } from "./cli/trace_filter.ts";
 import { addStats, printStats, type StatsTotal } from "./cli/stats.ts";
 import { GradeJson, gradeSubset, saveRunLog } from "./cli/grade_output.ts";
 import {
+  checkKernelFlags,
+  DEFAULT_CPUS,
+  kernelBooter,
+  type KernelConfig,
+  kernelConfig,
+} from "./cli/kernel_mode.ts";
+import { FULL_SYSTEM_WALL_FACTOR } from "./userland/fullsystem.ts";
+import {
   EXIT_BROKEN_PIPE,
   EXIT_INTERNAL,
   EXIT_IOERR,
@@ -39,6 +47,7 @@ Usage:
   xv6lazy [FLAGS] PROGRAM [ARGS...]  run one program and exit with its status
   xv6lazy [FLAGS] grade [PART...]    grade the lab the way \`make grade\` does
   xv6lazy --list                     list the programs on the disk
+  xv6lazy --kernel FILE [FLAGS] ...  the same with a real xv6 kernel (see below)
   xv6lazy qemu [QEMU OPTIONS]        stand in for qemu-system-riscv64 (see qemu -help)
 
 Shell: with a terminal, keys go to xv6's console (backspace, ^U erases the line,
@@ -61,11 +70,42 @@ report's first line says which. It prints the report and 'Score: N/M', and
 exits 0 only at full marks. PART picks runs: pte, lazy, usertests (default:
 all the rules' runs; the 2019 and 2020 rules have no pte run).
 
+Real kernels: --kernel FILE boots that RISC-V kernel ELF (xv6's kernel/kernel,
+as \`make\` builds it) on an emulated QEMU virt board (RAM at 0x80000000, CLINT,
+PLIC, UART, virtio disk), with --fs IMAGE (its fs.img) or else the built-in disk.
+The shell, PROGRAM and grade work as above, with these differences. The kernel
+never says when it waits for input, so piped input is typed one line at each
+'$ ' prompt, and xv6lazy exits 0 at the prompt after the last line; PROGRAM is
+typed at the first prompt and xv6lazy exits 0 at the next one (the shell does
+not tell a program's status). A panic ends the run with the panic line and exit
+code ${EXIT_PANIC}. Time limits (--timeout, and grade's 30/300/600 s) count nominal
+seconds of 10^9 board steps: the board's clock (the guest's 10 MHz mtime) moves
+one tick for each instruction that every hart runs side by side, about 100 times
+slower per instruction than under QEMU, so a nominal second is 100 s of guest
+time. grade also stops a run after ${FULL_SYSTEM_WALL_FACTOR} times its limit in wall-clock seconds,
+as a backstop. --stats shows instructions per privilege mode (U, S, M), board
+steps and MIPS. --eager, --sbrk-abi, --trace and --quiet concern the built-in
+kernel only and are refused with --kernel.
+
 Flags:
   --fs IMAGE   boot from an xv6 file-system image file instead of the built-in
                disk (made at boot from the embedded programs); the file is not
                changed unless --save is given
   --save       with --fs: write the disk back to IMAGE at exit
+  --kernel FILE
+               boot this xv6 kernel ELF on the emulated board (see above)
+  --cpus N     with --kernel: the number of harts, 1 to 8 (default ${DEFAULT_CPUS}, as
+               xv6's Makefile)
+  --mem SIZE   with --kernel: RAM size from 16M to 1G, like 128M (the
+               default, what xv6 expects); a plain number is MiB
+  --virtio=auto|legacy|modern
+               with --kernel: the virtio disk's register layout. legacy:
+               version 1 (QEMU's default; xv6 of 2019-2020). modern: version 2
+               (QEMU's -global virtio-mmio.force-legacy=false; xv6 from 2021).
+               auto (default): guessed from the kernel file (the modern
+               driver's messages), then checked at boot: a kernel that panics
+               with 'could not find virtio disk' before using the disk is
+               booted again with the other layout
   --eager      turn lazy allocation off (sbrk allocates at once, as before the lab)
   --sbrk-abi=auto|classic|2025
                what system call 12 means. classic: sbrk(n), lazy (the lab).
@@ -77,13 +117,15 @@ Flags:
   --stats      at exit, print counters on stderr, each with what it counts: page
                faults served, pages allocated and freed, processes killed by
                faults, instructions retired, ticks, run time, MIPS, wall time
+               (with --kernel: instructions per mode, board steps, MIPS)
   --trace[=FILTER]
                print a line on stderr for every lazy page fault (pid, virtual
                address, the physical page it got), every sbrk, and every fault
                that kills a process. FILTER: comma-separated sbrk, faults, pid:N
   --timeout SECONDS
                stop a run-mode or piped session after SECONDS of emulated time
-               (default ${DEFAULT_TIMEOUT}; 0 = no limit; an interactive shell has none)
+               (nominal seconds with --kernel; default ${DEFAULT_TIMEOUT}; 0 = no limit; an
+               interactive shell has none)
   --quiet      leave out the page-table dump that exec prints for process 1
   --list       list the programs in the disk's root directory, and exit
   --lab YEAR   with grade: use the rules of that year's lab (2019, 2020 or 2022)
@@ -104,6 +146,10 @@ Examples:
   xv6lazy grade lazy --logs out    grade only lazytests, keeping its output
   xv6lazy --fs fs.img grade        grade another disk's programs by their year's rules
   xv6lazy --fs fs.img --save       a shell on a disk image, saving changes
+  xv6lazy --kernel kernel/kernel --fs fs.img          your kernel's shell
+  xv6lazy --kernel kernel/kernel --fs fs.img usertests -q
+  xv6lazy --kernel kernel/kernel --fs fs.img grade    grade your lab
+  xv6lazy --kernel kernel/kernel --cpus 1 --stats     one hart, then counters
 
 Exit codes: the program's status in run mode; 0 for the shell; for grade 0 at
 full marks, else 1; ${EXIT_USAGE} for bad usage; ${EXIT_PANIC} when the xv6 kernel panicked; ${EXIT_IOERR} when
@@ -114,6 +160,12 @@ make progress); ${EXIT_INTERNAL} for an internal error.
 
 interface Flags {
   fs?: string;
+  kernel?: string;
+  cpus?: string;
+  mem?: string;
+  virtio?: string;
+  /** --sbrk-abi was given (it is refused with --kernel). */
+  sbrkAbiGiven: boolean;
   save: boolean;
   eager: boolean;
   sbrkAbi: "auto" | SbrkAbi;
@@ -133,6 +185,10 @@ interface Flags {
 
 const OPTIONS = {
   fs: { type: "string" },
+  kernel: { type: "string" },
+  cpus: { type: "string" },
+  mem: { type: "string" },
+  virtio: { type: "string" },
   save: { type: "boolean" },
   eager: { type: "boolean" },
   "sbrk-abi": { type: "string" },
@@ -211,6 +267,11 @@ export function parseCommandLine(args: string[]): CommandLine {
   return {
     flags: {
       fs: values.fs,
+      kernel: values.kernel,
+      cpus: values.cpus,
+      mem: values.mem,
+      virtio: values.virtio,
+      sbrkAbiGiven: values["sbrk-abi"] !== undefined,
       save: values.save ?? false,
       eager: values.eager ?? false,
       sbrkAbi: sbrkAbiFlag(values["sbrk-abi"]),
@@ -325,7 +386,12 @@ function gradeRules(flags: Flags, image: Uint8Array): RulesChoice {
  * `xv6lazy grade [PART...]`: fresh boots judged by the rules of the disk's lab revision
  * (or --lab's); 0 only at full marks of the runs graded.
  */
-async function gradeCommand(flags: Flags, image: Uint8Array, parts: string[]): Promise<number> {
+async function gradeCommand(
+  flags: Flags,
+  image: Uint8Array,
+  parts: string[],
+  kernel: KernelConfig | null,
+): Promise<number> {
   const choice = gradeRules(flags, image);
   const { rules } = choice;
   const only = gradeSubset(parts, rules);
@@ -333,6 +399,7 @@ async function gradeCommand(flags: Flags, image: Uint8Array, parts: string[]): P
   const progress = Deno.stderr.isTerminal();
   const json = flags.json ? new GradeJson(VERSION, choice, only) : null;
   let total: StatsTotal | null = null;
+  const system = kernel ? kernelBooter(kernel, image) : undefined;
   const score = await grade(
     (run) => {
       const t0 = performance.now();
@@ -340,6 +407,7 @@ async function gradeCommand(flags: Flags, image: Uint8Array, parts: string[]): P
         fsImage: image, // not reset between runs, as with the lab's grader
         eager: flags.eager,
         sbrkAbi: flags.sbrkAbi,
+        system,
         onTestStart: progress
           ? (name) => {
             const t = ((performance.now() - t0) / 1000).toFixed(1);
@@ -361,7 +429,12 @@ async function gradeCommand(flags: Flags, image: Uint8Array, parts: string[]): P
     },
     choice,
   );
-  if (json) writeOut(json.render(flags.eager));
+  if (json) {
+    const k = kernel
+      ? { file: kernel.path, cpus: kernel.cpus, mem: kernel.ramSize, virtio: kernel.virtio }
+      : undefined;
+    writeOut(json.render(flags.eager, k));
+  }
   saveImage(flags, image);
   if (flags.stats && total) printStats(total);
   return score === pointsOf(rules, selectedRuns(rules, only)) ? 0 : 1;
@@ -404,6 +477,12 @@ export async function main(args: string[]): Promise<number> {
   }
   const grading = rest[0] === "grade" && !explicit;
   checkGradeFlags(flags, grading);
+  checkKernelFlags(flags, {
+    eager: flags.eager,
+    sbrkAbiGiven: flags.sbrkAbiGiven,
+    trace: flags.trace,
+    quiet: flags.quiet,
+  });
   const traceFilter = flags.traceFilter !== undefined
     ? parseTraceFilter(flags.traceFilter)
     : undefined;
@@ -418,9 +497,10 @@ export async function main(args: string[]): Promise<number> {
   }
   const interactiveShell = rest.length === 0 && Deno.stdin.isTerminal();
   const timeout = grading ? 0 : timeoutSeconds(flags, interactiveShell);
+  const kernel = kernelConfig(flags);
   const image = loadImage(flags);
   if (flags.list) return listPrograms(flags, image);
-  if (grading) return await gradeCommand(flags, image, rest.slice(1));
+  if (grading) return await gradeCommand(flags, image, rest.slice(1), kernel);
 
   let initArgs: string[] | undefined;
   let typed: string | undefined;
@@ -432,11 +512,12 @@ export async function main(args: string[]): Promise<number> {
         `unknown program '${rest[0]}' (the disk's root directory has: ${programList(root)})`,
       );
     }
-    if (init !== null && sameBytes(init, programImages.init)) initArgs = runArgs(rest);
+    if (!kernel && init !== null && sameBytes(init, programImages.init)) initArgs = runArgs(rest);
     // A foreign image's init may not understand run mode: type the command instead.
     else typed = typedCommand(rest);
   } else if (interactiveShell) {
-    writeErr("xv6lazy: booting xv6; quit with Ctrl-A x or Ctrl-C twice\n");
+    const what = kernel ? `${kernel.path} on ${kernel.cpus} hart(s)` : "xv6";
+    writeErr(`xv6lazy: booting ${what}; quit with Ctrl-A x or Ctrl-C twice\n`);
   }
   const result = await runSession({
     fsImage: image,
@@ -448,6 +529,7 @@ export async function main(args: string[]): Promise<number> {
     traceFilter,
     timeoutSeconds: timeout,
     quiet: flags.quiet,
+    system: kernel ? kernelBooter(kernel, image) : undefined,
   });
   saveImage(flags, image);
   if (flags.stats) {

@@ -115,14 +115,21 @@ export class GradeJson {
     }
   };
 
-  /** The report as one JSON document (with a final newline). */
-  render(eager: boolean): string {
+  /**
+   * The report as one JSON document (with a final newline); `kernel` describes the
+   * real kernel graded (--kernel), absent for the built-in one.
+   */
+  render(
+    eager: boolean,
+    kernel?: { file: string; cpus: number; mem: number; virtio: string },
+  ): string {
     const score = this.items.reduce((n, it) => n + it.earned, 0);
     const { rules, why } = this.choice;
     const doc = {
       xv6lazy: this.version,
       rules: { year: rules.year, source: rules.source, points: totalPoints(rules), why },
       eager,
+      kernel: kernel ?? null,
       score,
       possible: pointsOf(rules, selectedRuns(rules, this.only)),
       runs: this.runs,

@@ -49,6 +49,8 @@ export interface KernelStats {
   userInstructions?: number;
   supervisorInstructions?: number;
   machineInstructions?: number;
+  /** Full-system mode: steps of the board's clock (mtime ticks). */
+  boardSteps?: number;
 }
 
 /** A booted system as sessions and the grader drive it: the built-in kernel or a board. */

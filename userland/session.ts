@@ -6,11 +6,16 @@
 //   typed mode  a foreign image's shell gets one command typed at its first prompt,
 //               and the session ends at the next prompt (as the lab's grader does)
 //
+// The system is the built-in kernel, or another one (`system`: a real kernel on the
+// virt board). A real kernel's timer always ticks, so it never reports that it
+// waits for input: with one, piped input is typed a line at each `$ ` prompt, and
+// the session ends at the prompt after the last line.
+//
 // The loop never spins: when the kernel reports that nothing can run it waits for
 // stdin (so keystrokes, Ctrl-A x and signals are served), and when no input could
 // change that either, a piped or run-mode session stops with a message.
 
-import { boot, type BootOptions, type KernelStats } from "../kernel/main.ts";
+import { boot, type BootOptions, type KernelStats, type System } from "../kernel/main.ts";
 import { ConsoleDevice } from "../machine/console.ts";
 import {
   enterRawMode,
@@ -24,6 +29,8 @@ import {
 } from "../machine/host.ts";
 import { EXIT_PANIC, EXIT_STOPPED } from "../cli/exits.ts";
 import { TICKS_PER_SECOND } from "./grade_run.ts";
+import { LineQueue, PromptCounter } from "./typing.ts";
+import type { OtherSystem } from "./fullsystem.ts";
 
 /** Instructions per call to kernel.run(). */
 export const SLICE = 1_000_000;
@@ -45,6 +52,8 @@ export interface SessionOptions {
   timeoutSeconds?: number;
   /** Leave out the page-table dump of pid 1 (--quiet). */
   quiet?: boolean;
+  /** Boot this system instead of the built-in kernel (the options above it ignore). */
+  system?: OtherSystem;
 }
 
 export interface SessionResult {
@@ -101,15 +110,21 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
     }
   };
 
+  // A system that never waits for input gets piped input a line at each prompt.
+  const lines = opts.system !== undefined && !interactive && opts.typed === undefined
+    ? new LineQueue()
+    : null;
   let pump: StdinPump | null = null;
   if (opts.typed === undefined) {
-    pump = new StdinPump(interactive ? keys : (b) => dev.pushInput(b));
+    pump = new StdinPump(
+      interactive ? keys : lines ? (b) => lines.push(b) : (b) => dev.pushInput(b),
+    );
     if (interactive) enterRawMode();
     pump.start();
   }
 
   const traceFilter = opts.traceFilter ?? (() => true);
-  const kernel = boot({
+  const kernel: System = opts.system ? opts.system.boot(dev) : boot({
     fsImage: opts.fsImage,
     console: dev,
     eager: opts.eager,
@@ -127,20 +142,13 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
   const t0 = performance.now();
   let running = 0; // milliseconds spent inside kernel.run
   let lastYield = t0;
-  let typedAt = -1; // output offset at which the typed command went in
-  let seen = ""; // typed mode: the output so far, to find prompts
-  const decoder = new TextDecoder();
-  if (opts.typed !== undefined) {
-    const sink = out.sink;
-    dev.sink = (b) => {
-      seen += decoder.decode(b, { stream: true });
-      sink(b);
-    };
-  }
+  const prompts = new PromptCounter(); // typed mode and lines: the shell's `$ ` prompts
+  let answered = 0; // prompts answered with a typed line
   let lastByte = 10; // the last byte the console printed
   const consoleSink = dev.sink;
   dev.sink = (b) => {
     if (b.length > 0) lastByte = b[b.length - 1];
+    prompts.see(b);
     consoleSink(b);
   };
   const finish = (code: number): SessionResult => {
@@ -167,11 +175,16 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
   };
   const what = opts.initArgs ? opts.initArgs[0] : `'${opts.typed}'`;
   const timeout = opts.timeoutSeconds ?? 0;
+  const seconds = opts.system
+    ? () => opts.system!.seconds(kernel)
+    : () => kernel.stats().ticks / TICKS_PER_SECOND;
+  const clock = opts.system?.clock ?? "emulated time";
   let deadlockNoted = false;
 
   try {
     for (;;) {
-      if (pump?.ended && !dev.inputEnded) {
+      if (lines && pump?.ended) lines.end();
+      if (pump?.ended && !dev.inputEnded && !lines) {
         // In run mode the end of host input reads as ^D typed at the console, so a
         // program reading stdin sees end-of-file. The shell instead just goes idle.
         if (opts.initArgs) dev.pushInput(Uint8Array.of(CTRL_D));
@@ -182,30 +195,40 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
       running += performance.now() - r0;
       out.flushOrThrow();
       if (state === "halted") {
-        if (kernel.panic === null) return finish(exitCode(kernel.exitStatus));
-        writeErr(`xv6lazy: the xv6 kernel panicked (${kernel.panic})\n`);
+        const panic = kernel.panic ?? null;
+        if (panic === null) return finish(exitCode(kernel.exitStatus));
+        writeErr(`xv6lazy: the xv6 kernel panicked (${panic})\n`);
         return finish(EXIT_PANIC);
       }
       if (quit) return finish(opts.initArgs ? 130 : 0);
-      if (opts.typed !== undefined) {
-        if (typedAt < 0) {
-          if (seen.includes("$ ")) {
-            typedAt = seen.length;
-            dev.pushInput(opts.typed + "\n");
-            continue;
-          }
-        } else if (seen.indexOf("$ ", typedAt) >= 0) {
-          return finish(0);
-        }
+      if (opts.typed !== undefined && prompts.count > answered) {
+        if (answered > 0) return finish(0); // the prompt after the command's
+        answered = prompts.count;
+        dev.pushInput(opts.typed + "\n");
+        continue;
       }
-      if (timeout > 0 && kernel.stats().ticks >= timeout * TICKS_PER_SECOND) {
+      if (lines && prompts.count > answered) {
+        // The guest is held at its prompt until the next line (or the end) is here.
+        let line = lines.take();
+        while (line === null) {
+          if (lines.done()) return finish(0); // the prompt after the last line
+          await pump!.next();
+          if (pump!.ended) lines.end();
+          line = lines.take();
+        }
+        answered = prompts.count;
+        dev.pushInput(line);
+        lastYield = performance.now();
+        continue;
+      }
+      if (timeout > 0 && seconds() >= timeout) {
         return stop(
-          `${timeout} s of emulated time have passed (--timeout ${timeout}; 0 means no limit)`,
+          `${timeout} s of ${clock} have passed (--timeout ${timeout}; 0 means no limit)`,
         );
       }
       if (state === "waiting") {
         // Nothing can run, and no process sleeps on the clock.
-        const reading = kernel.consoleWaiting();
+        const reading = kernel.consoleWaiting?.() ?? true;
         if (pump && !pump.ended && (reading || interactive)) {
           if (!reading && !deadlockNoted) {
             deadlockNoted = true;
@@ -229,6 +252,13 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
           return stop(`${what} is waiting for console input, but the input has ended`);
         }
         return finish(0); // shell mode: the input is used up and the system is idle
+      }
+      // An idle real kernel rests as long as its clock skipped (or until a key comes).
+      const rest = interactive && pump ? opts.system?.idleMs?.(kernel) ?? 0 : 0;
+      if (rest > 0 && !dev.hasInput()) {
+        await Promise.race([new Promise((r) => setTimeout(r, rest)), pump!.next()]);
+        lastYield = performance.now();
+        continue;
       }
       const now = performance.now();
       if (now - lastYield > 20) {
