@@ -32,6 +32,9 @@ const NAP_MS = 100;
 /** Signals that end the machine cleanly, with their numbers. */
 const SIGNALS = [["SIGTERM", 15], ["SIGHUP", 1], ["SIGINT", 2]] as const;
 
+/** Why a run ended early (null while it goes on, or when the guest powered off). */
+type Ending = "quit" | "signal" | "stdout" | "disk";
+
 /** Boot the machine a QemuConfig describes; resolves to the exit status. */
 export async function bootQemu(cfg: QemuConfig): Promise<number> {
   if (cfg.cpus > MAX_CPUS) {
@@ -56,172 +59,240 @@ export async function bootQemu(cfg: QemuConfig): Promise<number> {
     }
   }
   try {
-    return await runMachine(cfg, ramSize, disk);
+    const m = QemuMachine.build(cfg, ramSize, disk);
+    return m === null ? 1 : await m.run();
   } finally {
     disk?.close();
   }
 }
 
-/** Build the board and run it until it ends; the disk is the caller's to close. */
-async function runMachine(
-  cfg: QemuConfig,
-  ramSize: number,
-  disk: QemuDisk | null,
-): Promise<number> {
-  const out = new OutputBuffer(Deno.stdout.isTerminal());
-  let lastByte = 10;
-  const dev = new ConsoleDevice((b) => {
-    if (b.length > 0) lastByte = b[b.length - 1];
-    out.sink(b);
-  });
-  let board: Board;
-  try {
-    board = new Board({
-      kernel: Deno.readFileSync(cfg.kernel),
-      disk: disk?.image ?? new Uint8Array(0),
-      console: dev,
-      cpus: cfg.cpus,
-      ramSize,
-      legacyVirtio: cfg.legacyVirtio,
-      virtioSlot: cfg.disk?.bus ?? 0,
-      onDiskWrite: disk?.changed,
-    });
-  } catch (e) {
-    const why = e instanceof Error ? e.message.split("\n")[0] : String(e);
-    writeErr(`xv6lazy qemu: could not load kernel '${cfg.kernel}': ${why}\n`);
-    return 1;
-  }
-  const target = new BoardDebug(board);
-  const encoder = new TextEncoder();
-  const show = (text: string) => dev.sink(encoder.encode(text));
+/** The board with its console, disk, signals and (with -gdb) its stub, for one run. */
+class QemuMachine {
+  private readonly out = new OutputBuffer(Deno.stdout.isTerminal());
+  private lastByte = 10; // the last byte shown, to start notes on a line of their own
+  private readonly target: BoardDebug;
+  private readonly mux: ConsoleMux;
+  private stub: GdbStub | null = null;
+  private ending: Ending | null = null;
+  private diskError = "";
+  private signal = 0;
+  private paused: boolean;
+  private wakeUp: (() => void) | null = null;
+  private readonly encoder = new TextEncoder();
 
-  // How the run ends: null while it goes on.
-  let ending: "quit" | "signal" | "stdout" | null = null;
-  let paused = cfg.waitForGdb && cfg.gdbPort === null; // -S without gdb: wait for `cont`
-  let stub: GdbStub | null = null;
-  let wakeUp: (() => void) | null = null;
-  const kick = () => wakeUp?.();
-  /** Sleep up to ms, or until kick(). */
-  const nap = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(() => done(), ms);
+  private constructor(
+    private readonly cfg: QemuConfig,
+    private readonly board: Board,
+    private readonly dev: ConsoleDevice,
+    private readonly disk: QemuDisk | null,
+  ) {
+    this.target = new BoardDebug(board);
+    this.paused = cfg.waitForGdb && cfg.gdbPort === null; // -S without gdb: wait for `cont`
+    this.mux = new ConsoleMux({
+      toGuest: (bytes) => this.typed(bytes),
+      show: (text) => this.show(text),
+      quit: () => this.quit(),
+      save: () => disk?.saveAll(),
+      command: (line) => this.show(monitorCommand(this.monitorHost(), line)),
+    });
+  }
+
+  /** Load the kernel onto a new board; null (after one line on stderr) if it cannot be. */
+  static build(cfg: QemuConfig, ramSize: number, disk: QemuDisk | null): QemuMachine | null {
+    let self: QemuMachine | null = null;
+    const dev = new ConsoleDevice((b) => self?.console(b));
+    try {
+      const board = new Board({
+        kernel: Deno.readFileSync(cfg.kernel),
+        disk: disk?.image ?? new Uint8Array(0),
+        console: dev,
+        cpus: cfg.cpus,
+        ramSize,
+        legacyVirtio: cfg.legacyVirtio,
+        virtioSlot: cfg.disk?.bus ?? 0,
+        onDiskWrite: disk?.changed,
+      });
+      self = new QemuMachine(cfg, board, dev, disk);
+      return self;
+    } catch (e) {
+      const why = e instanceof Error ? e.message.split("\n")[0] : String(e);
+      writeErr(`xv6lazy qemu: could not load kernel '${cfg.kernel}': ${why}\n`);
+      return null;
+    }
+  }
+
+  /** Run until the machine ends; the exit status. */
+  async run(): Promise<number> {
+    if (this.cfg.gdbPort !== null && !this.listen(this.cfg.gdbPort)) return 1;
+    const listeners = this.catchSignals();
+    const raw = Deno.stdin.isTerminal();
+    try {
+      if (raw) Deno.stdin.setRaw(true);
+      new StdinPump((bytes) => {
+        this.mux.feed(bytes);
+        this.out.flush();
+      }).start();
+      if (this.stub !== null) await this.stub.run();
+      else await this.runFree();
+    } finally {
+      for (const [name, fn] of listeners) Deno.removeSignalListener(name, fn);
+      this.stub?.close();
+      this.afterSlice();
+      if (raw) restoreRaw();
+    }
+    return this.finish();
+  }
+
+  /** Start the gdb stub; false (after one line on stderr) if the port cannot be had. */
+  private listen(port: number): boolean {
+    try {
+      this.stub = GdbStub.listen(this.target, {
+        port,
+        waitForDebugger: this.cfg.waitForGdb,
+        slice: SLICE,
+        afterSlice: () => this.afterSlice(),
+        idle: () => this.target.lastState === "waiting" ? this.nap(NAP_MS) : null,
+      });
+      return true;
+    } catch (e) {
+      const why = e instanceof Deno.errors.AddrInUse
+        ? "the port is in use (is another emulator running?)"
+        : e instanceof Error
+        ? e.message.split("\n")[0]
+        : String(e);
+      writeErr(`xv6lazy qemu: -gdb tcp::${port}: cannot listen on 127.0.0.1: ${why}\n`);
+      return false;
+    }
+  }
+
+  /** Without gdb: slices until the guest powers off or the run is ended. */
+  private async runFree(): Promise<void> {
+    while (this.ending === null) {
+      if (this.paused) {
+        await this.nap(NAP_MS * 10);
+        continue;
+      }
+      const state = this.board.run(SLICE);
+      this.afterSlice();
+      if (state === "halted") return;
+      await this.nap(state === "waiting" ? NAP_MS : 0);
+    }
+  }
+
+  /** The exit status, after the notes a run that ended early deserves. */
+  private finish(): number {
+    if (this.diskError !== "") {
+      this.out.flush();
+      writeErr(
+        `xv6lazy qemu: cannot write the disk image '${this.disk?.path}': ${this.diskError}\n`,
+      );
+      return 1;
+    }
+    if (this.signal !== 0) {
+      if (this.lastByte !== 10 && Deno.stdout.isTerminal()) this.show("\n");
+      this.out.flushOrThrow();
+      writeErrQuiet(`xv6lazy qemu: terminating on signal ${this.signal}\n`);
+    }
+    this.out.flushOrThrow();
+    const halted = this.board.halted;
+    return this.ending === null && halted !== null ? halted.code : 0;
+  }
+
+  /** SIGTERM, SIGHUP and SIGINT end the run; returns the listeners to remove later. */
+  private catchSignals(): (readonly [Deno.Signal, () => void])[] {
+    const added: (readonly [Deno.Signal, () => void])[] = [];
+    for (const [name, num] of SIGNALS) {
+      const fn = () => {
+        this.signal ||= num;
+        this.end("signal");
+      };
+      try {
+        Deno.addSignalListener(name, fn);
+        added.push([name, fn]);
+      } catch {
+        // a platform without this signal
+      }
+    }
+    return added;
+  }
+
+  /** After each slice or step: console output and the disk's new sectors go out. */
+  private afterSlice(): void {
+    this.out.flush();
+    if (this.out.failure !== null) this.end("stdout");
+    if (this.diskError !== "") return;
+    try {
+      this.disk?.flush();
+    } catch (e) {
+      this.diskError = e instanceof Error ? e.message.split("\n")[0] : String(e);
+      this.end("disk");
+    }
+  }
+
+  /** End the run (the first reason given is kept). */
+  private end(why: Ending): void {
+    this.ending ??= why;
+    this.stub?.close();
+    this.wakeUp?.();
+  }
+
+  /** Sleep up to ms milliseconds, or until something happens (input, a signal, the end). */
+  private nap(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        wakeUp = null;
+        this.wakeUp = null;
         resolve();
       };
-      wakeUp = done;
+      const timer = setTimeout(done, ms);
+      this.wakeUp = done;
     });
-  const end = (why: "quit" | "signal" | "stdout") => {
-    ending ??= why;
-    stub?.close();
-    kick();
-  };
-
-  const mux = new ConsoleMux({
-    toGuest: (bytes) => {
-      dev.pushInput(bytes);
-      board.inputArrived();
-      kick();
-    },
-    show,
-    quit: () => {
-      show(`${lastByte === 10 ? "" : "\n"}xv6lazy qemu: terminated\n`);
-      end("quit");
-    },
-    save: () => disk?.saveAll(),
-    command: (line) =>
-      show(monitorCommand({
-        target,
-        quit: () => end("quit"),
-        setPaused: (p) => {
-          if (stub !== null) return false;
-          paused = p;
-          kick();
-          return true;
-        },
-      }, line)),
-  });
-  const pump = new StdinPump((bytes) => {
-    mux.feed(bytes);
-    out.flush();
-  });
-  let signal = 0;
-  const listeners = SIGNALS.map(([name, num]) => {
-    const fn = () => {
-      signal ||= num;
-      end("signal");
-    };
-    try {
-      Deno.addSignalListener(name, fn);
-    } catch {
-      // a platform without this signal
-    }
-    return [name, fn] as const;
-  });
-  const raw = Deno.stdin.isTerminal();
-
-  /** After each slice or step: console output and new disk sectors go out. */
-  const afterSlice = () => {
-    out.flush();
-    disk?.flush();
-    if (out.failure !== null) end("stdout");
-  };
-
-  try {
-    if (cfg.gdbPort !== null) {
-      try {
-        stub = GdbStub.listen(target, {
-          port: cfg.gdbPort,
-          waitForDebugger: cfg.waitForGdb,
-          slice: SLICE,
-          afterSlice,
-          idle: () => target.lastState === "waiting" ? nap(NAP_MS) : null,
-        });
-      } catch (e) {
-        const why = e instanceof Deno.errors.AddrInUse
-          ? "the port is in use (is another emulator running?)"
-          : e instanceof Error
-          ? e.message.split("\n")[0]
-          : String(e);
-        writeErr(`xv6lazy qemu: -gdb tcp::${cfg.gdbPort}: cannot listen on 127.0.0.1: ${why}\n`);
-        return 1;
-      }
-    }
-    if (raw) Deno.stdin.setRaw(true);
-    pump.start();
-    if (stub !== null) await stub.run();
-    else {
-      while (ending === null) {
-        if (paused) {
-          await nap(NAP_MS * 10);
-          continue;
-        }
-        const state = board.run(SLICE);
-        afterSlice();
-        if (state === "halted") break;
-        await (state === "waiting" ? nap(NAP_MS) : nap(0));
-      }
-    }
-  } finally {
-    for (const [name, fn] of listeners) {
-      try {
-        Deno.removeSignalListener(name, fn);
-      } catch {
-        // never added
-      }
-    }
-    stub?.close();
-    afterSlice();
-    if (raw) {
-      try {
-        Deno.stdin.setRaw(false);
-      } catch {
-        // the terminal is gone
-      }
-    }
   }
-  if (signal !== 0) writeErrQuiet(`xv6lazy qemu: terminating on signal ${signal}\n`);
-  out.flushOrThrow();
-  return ending === null && board.halted !== null ? board.halted.code : 0;
+
+  /** Bytes from the guest's UART, on their way to stdout. */
+  private console(b: Uint8Array): void {
+    if (b.length > 0) this.lastByte = b[b.length - 1];
+    this.out.sink(b);
+  }
+
+  /** Text for the user, in order with the guest's output. */
+  private show(text: string): void {
+    this.console(this.encoder.encode(text));
+  }
+
+  /** Keys for the guest: into the UART's receive queue, which may raise its interrupt. */
+  private typed(bytes: Uint8Array): void {
+    this.dev.pushInput(bytes);
+    this.board.inputArrived();
+    this.wakeUp?.();
+  }
+
+  /** Ctrl-A x. */
+  private quit(): void {
+    this.show(`${this.lastByte === 10 ? "" : "\n"}xv6lazy qemu: terminated\n`);
+    this.end("quit");
+  }
+
+  /** What the monitor's commands act on. */
+  private monitorHost() {
+    return {
+      target: this.target,
+      quit: () => this.end("quit"),
+      setPaused: (p: boolean) => {
+        if (this.stub !== null) return false; // gdb decides when the harts run
+        this.paused = p;
+        this.wakeUp?.();
+        return true;
+      },
+    };
+  }
+}
+
+/** Take the terminal out of raw mode (it may be gone already). */
+function restoreRaw(): void {
+  try {
+    Deno.stdin.setRaw(false);
+  } catch {
+    // the terminal is gone
+  }
 }
