@@ -2,8 +2,8 @@
 // drives, for `xv6lazy qemu -gdb`.
 //
 // Registers are the hart's own (x0..x31 as lo/hi pairs, pc, the privilege mode, the
-// CSR file read and written as the host); f0..f31 read as zeros, since the hart has
-// no FPU. Memory is read through the stopped hart's
+// CSR file read and written as the host); f0..f31, which the hart lacks (it has no
+// FPU), are kept here for gdb alone, zeros until gdb writes them. Memory is read through the stopped hart's
 // current translation without disturbing it: no TLB fills, no A/D bits (mmu_peek.ts);
 // physical when satp is off or the hart (or MPRV's mode) is M. Device registers read
 // like loads, except those whose read changes the device (the UART's receive buffer,
@@ -36,9 +36,16 @@ export class BoardDebug implements DebugTarget {
   private readonly breakpoints = new Set<number>();
   /** What the board answered last time it ran ("waiting": idle until input arrives). */
   lastState = "running";
+  /**
+   * f0..f31 of each hart as gdb last wrote them (zeros at first). The hart has no FPU,
+   * so they are only kept for gdb, which saves and restores them around a call it
+   * makes in the target (`p myproc()`).
+   */
+  private readonly fregs: bigint[][];
 
   constructor(readonly board: Board) {
     this.harts = board.harts.length;
+    this.fregs = board.harts.map(() => new Array<bigint>(32).fill(0n));
     for (const hart of board.harts) hart.breakpoints = this.breakpoints;
   }
 
@@ -49,7 +56,7 @@ export class BoardDebug implements DebugTarget {
     if (n >= 0 && n < 32) return pair(hart.x[2 * n], hart.x[2 * n + 1]);
     if (n === REG_PC) return pair(hart.pcLo, hart.pcHi);
     if (n === REG_PRIV) return BigInt(hart.priv);
-    if (n >= REG_F0 && n < REG_F0 + 32) return 0n; // no FPU: gdb sees zeros (writes refused)
+    if (n >= REG_F0 && n < REG_F0 + 32) return this.fregs[h][n - REG_F0];
     const c = regnumCsr(n);
     return c < 0 ? null : readCsr(hart, c);
   }
@@ -71,6 +78,10 @@ export class BoardDebug implements DebugTarget {
       return true;
     }
     if (n === REG_PRIV) return setPriv(hart, v);
+    if (n >= REG_F0 && n < REG_F0 + 32) {
+      this.fregs[h][n - REG_F0] = BigInt.asUintN(64, v);
+      return true;
+    }
     const c = regnumCsr(n);
     if (c < 0 || READ_ONLY_CSRS.has(c) || readCsr(hart, c) === null) return false;
     hart.writeCsr(c, lo, hi);
