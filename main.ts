@@ -12,6 +12,7 @@ import { grade, pointsOf, selectedRuns } from "./userland/grade.ts";
 import { chooseRules, LAB_YEARS, type LabYear, type RulesChoice } from "./userland/grade_rules.ts";
 import type { SbrkAbi } from "./kernel/sbrkabi.ts";
 import { qemuMain } from "./userland/qemu_cli.ts";
+import { bootQemu } from "./userland/qemu_boot.ts";
 import { firstLine, UsageError } from "./cli/usage_error.ts";
 import { readImageFile } from "./cli/image_file.ts";
 import { ownFlagAfterProgram, runArgs, typedCommand } from "./cli/run_args.ts";
@@ -465,7 +466,7 @@ function listPrograms(flags: Flags, image: Uint8Array): number {
 
 /** Run xv6lazy with a command line; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
-  if (args[0] === "qemu") return await qemuMain(args.slice(1), VERSION);
+  if (args[0] === "qemu") return await qemuMain(args.slice(1), VERSION, bootQemu);
   const { flags, rest, explicit } = parseCommandLine(args);
   if (flags.help) {
     writeOut(HELP);

@@ -19,7 +19,7 @@
 
 import { Bus } from "./bus.ts";
 import type { ConsoleDevice } from "./console.ts";
-import { Hart, RUN_STOP, RUN_WFI } from "./hart.ts";
+import { Hart, RUN_BREAK, RUN_STOP, RUN_WFI } from "./hart.ts";
 import { type LoadedKernel, loadKernel } from "./elf.ts";
 import { Ram } from "./ram.ts";
 import { Clint } from "./devices/clint.ts";
@@ -42,9 +42,15 @@ export interface BoardOptions {
   ramSize?: number;
   /** virtio-mmio version 1 (legacy) instead of 2, as QEMU's virtio-mmio.force-legacy. */
   legacyVirtio?: boolean;
+  /** The disk's virtio-mmio transport (QEMU's virtio-mmio-bus.N): 0x10001000 + N*0x1000, IRQ 1+N. */
+  virtioSlot?: number;
+  /** Told of every range of the disk image the guest writes (byte offset, length). */
+  onDiskWrite?: (offset: number, length: number) => void;
 }
 
 export type BoardState = "running" | "waiting" | "halted";
+/** What a debugger's run ends with: a BoardState, or "break" (a hart reached a breakpoint). */
+export type DebugRunState = BoardState | "break";
 
 /** Steps each hart runs per turn. */
 export const QUANTUM = 10_000;
@@ -68,6 +74,16 @@ export class Board {
   halted: { code: number; reason: string } | null = null;
   /** The hart running now (device reads of mtime use its view of time). */
   private current = 0;
+  /**
+   * Where the round of turns stands: the next hart to take its turn, and the hart a
+   * breakpoint stopped in the middle of its turn (-1: none) with the steps it has left.
+   * Resuming there keeps every hart's view of time moving forward.
+   */
+  private turn = 0;
+  private midTurn = -1;
+  private midLeft = 0;
+  /** The hart that reached a breakpoint, after run() answered "break". */
+  breakHart = -1;
 
   /** Build the board, load the kernel, and put every hart at its entry point. */
   constructor(opts: BoardOptions) {
@@ -93,9 +109,11 @@ export class Board {
       onExternal: (h, sMode, level) => this.setLine(h, sMode ? MIP_SEIP : MIP_MEIP, level),
     });
     this.uart = new Uart16550(opts.console, this.plic, V.UART0_IRQ);
+    const slot = opts.virtioSlot ?? 0;
     this.virtio = new VirtioBlk(this.ram, opts.disk, this.plic, {
       legacy: opts.legacyVirtio ?? false,
-      irq: V.VIRTIO0_IRQ,
+      irq: V.VIRTIO0_IRQ + slot,
+      onWrite: opts.onDiskWrite,
     });
     const finisher = new TestFinisher((kind, code) => {
       if (kind === "reset") this.halt(0, "the guest asked for a reset");
@@ -105,7 +123,7 @@ export class Board {
     this.bus.map(V.CLINT, V.CLINT_REGION, this.clint);
     this.bus.map(V.PLIC, V.plicRegion(cpus), this.plic);
     this.bus.map(V.UART0, V.UART0_REGION, this.uart);
-    this.bus.map(V.VIRTIO0, V.VIRTIO0_REGION, this.virtio);
+    this.bus.map(V.VIRTIO0 + slot * V.VIRTIO0_SIZE, V.VIRTIO0_REGION, this.virtio);
     for (let h = 0; h < cpus; h++) this.harts[h].csrs.mtimecmp = this.clint.deadline(h);
   }
 
@@ -144,27 +162,78 @@ export class Board {
    * "halted" once the guest powered off.
    */
   run(budget: number): BoardState {
+    const r = this.advance(budget, null);
+    return r === "break" ? "running" : r; // no breakpoints without a debugger
+  }
+
+  /**
+   * run() for a debugger: only the harts with only[h] true move (all when only is
+   * null); "break" when a hart reached a breakpoint (breakHart says which), before it
+   * executes that instruction. The next call resumes the round where it stopped.
+   */
+  debugRun(budget: number, only: readonly boolean[] | null): DebugRunState {
+    return this.advance(budget, only);
+  }
+
+  /** Debugger single step on hart h (one instruction or trap, no interrupts): its turn's share. */
+  debugStep(h: number): void {
+    const hart = this.harts[h];
+    hart.waiting = false; // a WFI may end at any time; stepping past it is allowed
+    this.current = h;
+    hart.step();
+    if (this.midTurn === h) this.midLeft--;
+  }
+
+  /** Whether any hart that may run is not waiting in WFI. */
+  private anyAwake(only: readonly boolean[] | null): boolean {
+    for (let h = 0; h < this.harts.length; h++) {
+      if ((only === null || only[h]) && !this.harts[h].waiting) return true;
+    }
+    return false;
+  }
+
+  /** The rounds of turns behind run() and debugRun(). */
+  private advance(budget: number, only: readonly boolean[] | null): DebugRunState {
     const end = this.time + budget;
+    const n = this.harts.length;
     while (this.time < end) {
       if (this.halted) return "halted";
       let ran = false;
-      for (let h = 0; h < this.harts.length; h++) {
+      for (let h = this.turn; h < n; h++) {
+        if (only !== null && !only[h]) continue;
         const hart = this.harts[h];
         this.current = h;
-        hart.timeBase = this.time - hart.cycles;
+        let quantum = QUANTUM;
+        if (this.midTurn === h) {
+          quantum = this.midLeft; // the rest of a turn a breakpoint cut short
+          this.midTurn = -1;
+          if (quantum <= 0) continue;
+        } else hart.timeBase = this.time - hart.cycles;
         if (hart.waiting && !hart.wakeable()) continue;
-        const r = hart.run(QUANTUM);
+        const before = hart.cycles;
+        const r = hart.run(quantum);
         ran = true;
         if (r === RUN_STOP || this.halted) return "halted";
-        if (r === RUN_WFI && !this.harts.some((o) => !o.waiting)) break;
+        if (r === RUN_BREAK) {
+          this.turn = h;
+          this.midTurn = h;
+          this.midLeft = quantum - (hart.cycles - before);
+          this.breakHart = h;
+          return "break";
+        }
+        if (r === RUN_WFI && !this.anyAwake(only)) break;
       }
-      if (ran && this.harts.some((o) => !o.waiting)) {
+      this.turn = 0;
+      this.midTurn = -1;
+      if (ran && this.anyAwake(only)) {
         this.time += QUANTUM;
         continue;
       }
       // Every hart waits: jump to the next timer event, or go idle.
       let next = Infinity;
-      for (const hart of this.harts) {
+      for (let h = 0; h < n; h++) {
+        if (only !== null && !only[h]) continue;
+        const hart = this.harts[h];
         hart.timeBase = this.time - hart.cycles;
         if (hart.wakeable()) next = this.time;
         next = Math.min(next, hart.nextTimerEvent());

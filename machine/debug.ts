@@ -7,7 +7,8 @@
 // as QEMU 7.2 numbers them for riscv64: 0..31 are x0..x31, 32 is pc, 65 is the
 // virtual register `priv` (the hart's privilege mode: 0 U, 1 S, 3 M), and CSR number
 // c is register CSR_REGNUM_BASE + c (so sstatus, CSR 0x100, is register 322).
-// Numbers 33..64 (QEMU's floating-point registers) are not used: the hart has no FPU.
+// Numbers 33..64 are f0..f31, as in QEMU: the hart has no FPU, so a target may read
+// them as zeros (gdb needs them described to debug an ELF of the double-float ABI).
 
 /** Why the machine stopped. */
 export type StopKind = "breakpoint" | "step" | "interrupt" | "halted";
@@ -21,6 +22,8 @@ export interface StopEvent {
 
 /** gdb's register number of the program counter. */
 export const REG_PC = 32;
+/** gdb's register number of f0 (f0..f31 are 33..64, as in QEMU). */
+export const REG_F0 = 33;
 /** gdb's register number of the virtual `priv` register (QEMU's numbering). */
 export const REG_PRIV = 65;
 /** gdb's register number of CSR 0 (QEMU's numbering: CSR c is CSR_REGNUM_BASE + c). */

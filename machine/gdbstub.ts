@@ -33,6 +33,12 @@ export interface GdbStubOptions {
   slice?: number;
   /** Called after every slice or step the machine runs (for the board's console). */
   afterSlice?: () => void;
+  /**
+   * Called after a slice that did not stop the machine: a promise to wait for before
+   * the next slice when the machine is idle (every hart waits for input), or null to
+   * go straight on. Without it the stub only lets pending events in between slices.
+   */
+  idle?: () => Promise<void> | null;
 }
 
 /** How a run under the stub ended: the guest halted, gdb killed it, or close() was called. */
@@ -104,7 +110,9 @@ export class GdbStub {
       this.opts.afterSlice?.();
       if (ev !== null) this.stopped(ev);
       else if (this.interruptWanted) this.stopped({ kind: "interrupt", hart: this.cHart });
-      if (this.running) await new Promise((r) => setTimeout(r, 0)); // let gdb's bytes in
+      if (!this.running) continue;
+      // Let gdb's bytes in (and wait for anything at all when the machine is idle).
+      await (this.opts.idle?.() ?? new Promise((r) => setTimeout(r, 0)));
     }
     await this.writing; // the last reply (W00) goes out before the socket closes
     this.shutdown();

@@ -30,9 +30,10 @@ Standard options:
 -machine virt   the board: QEMU's virt, the only one (-M virt is the same)
 -bios none      no firmware: every hart starts at the kernel's entry in M-mode
 -kernel FILE    the kernel ELF to boot
--m SIZE         RAM at 0x80000000: 128M (the default), 1G, 128 (MiB), ...
--smp N          the number of harts, also -smp cpus=N (default 1)
--nographic      the console is this terminal: Ctrl-A x quits, Ctrl-A h lists the keys
+-m SIZE         RAM at 0x80000000: 128M (the default), 1G, 128 (MiB), ...; at most 1G
+-smp N          the number of harts, 1 to 8, also -smp cpus=N (default 1)
+-nographic      the console is stdin/stdout: Ctrl-A x quits, Ctrl-A h lists the keys,
+                Ctrl-A c switches to the monitor
 -global virtio-mmio.force-legacy=on|off
                 virtio-mmio register layout: legacy version 1 (on, the default)
                 or modern version 2 (off)

@@ -146,6 +146,8 @@ export interface VirtioBlkOptions {
   legacy?: boolean;
   /** PLIC source to drive. */
   irq?: number;
+  /** Told of every byte range of the image a request changed (to write it through to a file). */
+  onWrite?: (offset: number, length: number) => void;
 }
 
 export class VirtioBlk implements MmioDevice {
@@ -159,6 +161,7 @@ export class VirtioBlk implements MmioDevice {
   writes = 0;
   /** Set once the guest has changed the image, so the CLI knows to save it. */
   dirty = false;
+  private readonly onWrite: ((offset: number, length: number) => void) | undefined;
 
   // Transport state.
   private status = 0;
@@ -205,6 +208,7 @@ export class VirtioBlk implements MmioDevice {
     this.legacy = opts.legacy ?? true;
     this.irq = opts.irq ?? VIRTIO0_IRQ;
     this.capacity = Math.floor(image.length / SECTOR_SIZE);
+    this.onWrite = opts.onWrite;
   }
 
   /** The negotiated feature bits, as [bits 0-31, bits 32-63] (for tests and debugging). */
@@ -576,7 +580,10 @@ export class VirtioBlk implements MmioDevice {
     const at = sector * SECTOR_SIZE;
     this.gather(0, this.nread, 16, this.image.subarray(at, at + bytes));
     this.writes++;
-    if (bytes > 0) this.dirty = true;
+    if (bytes > 0) {
+      this.dirty = true;
+      this.onWrite?.(at, bytes);
+    }
     return BLK_S_OK;
   }
 
@@ -597,6 +604,7 @@ export class VirtioBlk implements MmioDevice {
       this.image.fill(0, sector * SECTOR_SIZE, (sector + count) * SECTOR_SIZE);
       this.writes++;
       this.dirty = true;
+      this.onWrite?.(sector * SECTOR_SIZE, count * SECTOR_SIZE);
     }
     return BLK_S_OK;
   }
