@@ -27,7 +27,7 @@
 
 static uint64 root[512] __attribute__((aligned(4096)));
 static uint64 middle[512] __attribute__((aligned(4096)));
-static uint64 last[512] __attribute__((aligned(4096)));
+static uint64 leaf[512] __attribute__((aligned(4096)));
 char peekpage[4096] __attribute__((aligned(4096))) = "seen through the page table";
 
 // heartbeat() calls so far, and the number after which to power off (0: never).
@@ -54,8 +54,8 @@ static void map_memory(void) {
   root[0] = PTE_FOR(0) | PTE_V | PTE_R | PTE_W;
   root[2] = PTE_FOR(0x80000000UL) | PTE_V | PTE_R | PTE_W | PTE_X;
   root[(PEEK_VA >> 30) & 0x1ff] = PTE_FOR(middle) | PTE_V;
-  middle[(PEEK_VA >> 21) & 0x1ff] = PTE_FOR(last) | PTE_V;
-  last[(PEEK_VA >> 12) & 0x1ff] = PTE_FOR(peekpage) | PTE_V | PTE_R | PTE_W;
+  middle[(PEEK_VA >> 21) & 0x1ff] = PTE_FOR(leaf) | PTE_V;
+  leaf[(PEEK_VA >> 12) & 0x1ff] = PTE_FOR(peekpage) | PTE_V | PTE_R | PTE_W;
 }
 
 int main(int hartid) {
