@@ -24,7 +24,7 @@ async function tempFile(bytes: Uint8Array): Promise<string> {
 Deno.test("--kernel: a bare-metal program runs and its power-off status is the exit code", async () => {
   const r = await xv6lazy(["--kernel", HELLO]);
   assertEquals(r.code, 0, r.stderr);
-  assert(r.stdout.startsWith("hello from hart 0 in M-mode, misa 8000000000141105"), r.stdout);
+  assertEquals(r.stdout, "hello from hart 0 in M-mode\n");
   const halt = await xv6lazy(["--kernel", SHELL], { input: "halt 7\n" });
   assertEquals(halt.code, 7, halt.stderr);
   assertEquals(halt.stdout, `${BANNER}$ halt 7\n`);
