@@ -34,12 +34,16 @@ import * as D from "./decode.ts";
 import { decode16, decode32 } from "./decode.ts";
 import { div64, divu64, mul64, mulh64, mulhsu64, mulhu64, res } from "./arith.ts";
 import {
+  buildRegion,
   compileDispatcher,
   compileRegion,
+  compileRegionAsync,
   type DispatchFn,
   findBlocks,
   type HartLayout,
   type InlineSource,
+  instantiateRegion,
+  type RegionFn,
   type RegionHelpers,
   ST_EVENT,
   ST_FAULT,
@@ -140,6 +144,8 @@ const NO_BREAKPOINTS: ReadonlySet<number> = new Set();
 const POOL_PAGES = 1024;
 /** hits[] value meaning "no block can start here". */
 const NO_BLOCK = 255;
+/** translatePage() results. */
+const TRANSLATED = 1, PENDING = 0, NO_BLOCK_HERE = -1;
 
 export interface HartOptions {
   /** This hart's number (mhartid). */
@@ -198,6 +204,12 @@ export class Hart {
   private poolUsed = 0;
   /** Per halfword slot of the pool: how often a block started there was interpreted. */
   private readonly hits = new Uint8Array(POOL_PAGES * 2048);
+  /**
+   * Per halfword slot of the pool: 1 once the interpreter has executed an instruction
+   * there. Translation covers executed code only (the rest of a page becomes exits),
+   * which keeps translated functions small and quick to compile.
+   */
+  private readonly executed = new Uint8Array(POOL_PAGES * 2048);
   /** Counts invalidations of decoded code (lets translated code notice them). */
   codeWrites = 0;
   /**
@@ -216,6 +228,14 @@ export class Hart {
   private readonly regionEntries: (Set<number> | undefined)[];
   private readonly table = new WebAssembly.Table({ element: "anyfunc", initial: 64 });
   private readonly freeSlots: number[] = [];
+  /**
+   * Compile regions in the background (WebAssembly.compile) instead of at once: for
+   * the command line, whose loops yield to the event loop; tests compile at once.
+   */
+  static backgroundCompile = false;
+  /** Region keys being compiled in the background, and each key's generation (bumped on drop). */
+  private readonly compiling = new Set<number>();
+  private readonly regionGen: Uint32Array;
   /** Regions (keys) that inlined code from each RAM page, to drop when it is written. */
   private readonly regionDeps = new Map<number, Set<number>>();
   private tableUsed = 1; // index 0 means "no region"
@@ -265,6 +285,7 @@ export class Hart {
     this.codeBit = 1 << ((opts.hartid ?? 0) & 7);
     this.regionIndex = ram.allocInt32((ram.size / PAGE_SIZE) * 3);
     this.regionEntries = new Array((ram.size / PAGE_SIZE) * 3);
+    this.regionGen = new Uint32Array((ram.size / PAGE_SIZE) * 3);
     this.regs = ram.allocInt32(66);
     this.ws = ram.allocInt32(16);
     this.regionHelpers = this.makeRegionHelpers();
@@ -403,6 +424,7 @@ export class Hart {
     if (pi >= 0) {
       this.dec.fill(0, pi * 4096, pi * 4096 + 4096);
       this.hits.fill(0, pi * 2048, pi * 2048 + 2048);
+      this.executed.fill(0, pi * 2048, pi * 2048 + 2048);
     }
     this.dropRegion(page);
     this.codeWrites++;
@@ -421,6 +443,10 @@ export class Hart {
         if ((half & 3) !== 3) return [decode16(half), D.decodedImm];
         if ((off & 0xfff) === 0xffe) return null;
         return [decode32(this.view.getInt32(off, true)), D.decodedImm];
+      },
+      executed: (off) => {
+        const pi = this.poolOf[off >>> 12];
+        return pi >= 0 && this.executed[(pi * 4096 + (off & 0xfff)) >> 1] === 1;
       },
       usePage: (page) => {
         this.ram.codePage[page] |= this.codeBit;
@@ -443,6 +469,7 @@ export class Hart {
 
   /** Forget one translated region (key page * 3 + set). */
   private dropRegionKey(ri: number): void {
+    this.regionGen[ri]++;
     const idx = this.regionIndex[ri];
     if (idx === 0) return;
     this.table.set(idx, null);
@@ -523,9 +550,10 @@ export class Hart {
 
   /**
    * Translate the page at RAM offset pageOff for TLB set `set`, swept from its start,
-   * with the block at `slot` among its entries. Returns whether that slot got a block.
+   * with the block at `slot` among its entries. Returns TRANSLATED (the slot has a
+   * block now), PENDING (compiling in the background) or NO_BLOCK_HERE.
    */
-  private translatePage(pageOff: number, slot: number, set: number): boolean {
+  private translatePage(pageOff: number, slot: number, set: number): number {
     const page = pageOff >>> 12;
     const ri = page * 3 + set;
     const entries = this.regionEntries[ri] ?? new Set<number>();
@@ -547,26 +575,48 @@ export class Hart {
       }
       return [w, imm];
     };
-    const blocks = findBlocks([0], [...entries], read);
+    this.executed[(area + slot) >> 1] = 1; // about to run: the block starting here is warm
+    const ran = (s: number) => this.executed[(area + s) >> 1] === 1;
+    const blocks = findBlocks([0], [...entries], read, ran);
     if (!blocks.some((b) => b.slot === slot)) entries.delete(slot);
-    if (blocks.length === 0) return false;
-    const fn = compileRegion(
+    if (blocks.length === 0) return NO_BLOCK_HERE;
+    this.regionEntries[ri] = entries;
+    this.ram.codePage[page] |= this.codeBit;
+    const layout = this.layout(set), inline = this.inlineSource(ri);
+    if (!Hart.backgroundCompile) {
+      this.install(
+        ri,
+        compileRegion(blocks, pageOff, layout, this.ram.memory, this.regionHelpers, inline),
+      );
+      return entries.has(slot) || blocks.some((b) => b.slot === slot) ? TRANSLATED : NO_BLOCK_HERE;
+    }
+    // Compile off the main thread; interpret (or run the old translation) meanwhile.
+    if (this.compiling.has(ri)) return PENDING;
+    const gen = this.regionGen[ri];
+    const bytes = buildRegion(
       blocks,
       pageOff,
-      this.layout(set),
-      this.ram.memory,
-      this.regionHelpers,
-      this.inlineSource(ri),
+      layout,
+      this.ram.memory.buffer.byteLength / 65536,
+      inline,
     );
+    this.compiling.add(ri);
+    compileRegionAsync(bytes).then((mod) => {
+      this.compiling.delete(ri);
+      if (this.regionGen[ri] !== gen) return; // the page changed meanwhile
+      this.install(ri, instantiateRegion(mod, this.ram.memory, this.regionHelpers));
+    });
+    return blocks.some((b) => b.slot === slot) ? PENDING : NO_BLOCK_HERE;
+  }
+
+  /** Put a translated region in the table under key ri (page * 3 + set). */
+  private install(ri: number, fn: RegionFn): void {
     this.regionsCompiled++;
     let idx = this.regionIndex[ri];
     if (idx === 0) idx = this.freeSlots.pop() ?? this.tableUsed++;
     if (idx >= this.table.length) this.table.grow(Math.max(64, this.table.length));
     this.table.set(idx, fn);
     this.regionIndex[ri] = idx;
-    this.regionEntries[ri] = entries;
-    this.ram.codePage[page] |= this.codeBit;
-    return entries.has(slot);
   }
 
   // ---------------------------------------------------------------- memory slow paths
@@ -928,6 +978,7 @@ export class Hart {
         }
         this.dec.fill(0);
         this.hits.fill(0);
+        this.executed.fill(0);
         for (let pg = 0; pg < this.ram.size / PAGE_SIZE; pg++) this.dropRegion(pg);
         this.poolUsed = 0;
         this.codeWrites++;
@@ -1086,7 +1137,7 @@ export class Hart {
     // Current fetch page: virtual page (lo part with low 12 bits clear, hi), and its code.
     let fLo = 1, fHi = 0;
     const dec = this.dec;
-    const hits = this.hits;
+    const hits = this.hits, executed = this.executed;
     const regionIndex = this.regionIndex, dispatch = this.dispatch[set];
     const ws = this.ws;
     // What translated code needs to know about interrupts: are any pending (masked)?
@@ -1170,10 +1221,11 @@ export class Hart {
           const h = hits[bi];
           if (h !== NO_BLOCK) {
             if (h + 1 < thr) hits[bi] = h + 1;
-            else if (this.translatePage(codeBase, slot, set)) {
-              hits[bi] = 0;
-              continue;
-            } else hits[bi] = NO_BLOCK;
+            else {
+              const t = this.translatePage(codeBase, slot, set);
+              hits[bi] = t === NO_BLOCK_HERE ? NO_BLOCK : 0;
+              if (t === TRANSLATED) continue;
+            }
           }
         }
       }
@@ -1196,6 +1248,7 @@ export class Hart {
         }
       }
       n++;
+      executed[(area + slot) >> 1] = 1;
       const rd = (w >>> 8) & 0x7f;
       const a1 = (w >>> 15) & 0x3f;
       const a2 = (w >>> 21) & 0x3f;

@@ -50,8 +50,8 @@
 // walked through it. A write to such a page marks those contexts dirty; sfence.vma
 // (and switching to a dirty context) then drops the dirty contexts' entries. Until
 // then the old translations may still be used, as on real hardware. The MMU's own
-// A/D updates do not count: no cached translation depends on them. A log of the
-// entries filled since the last flush makes a flush cost what was used. A one-entry
+// A/D updates do not count: no cached translation depends on them. A list of the
+// entries each context filled makes dropping it cost what it used. A one-entry
 // walk cache remembers the last level-0 table reached, keyed by the 2 MiB region
 // of the address, so consecutive misses nearby read one PTE, not three.
 
@@ -86,6 +86,8 @@ export function tlbIndex(tag: number): number {
 export const PT_BIT = 0x100;
 /** Contexts (1..63): satp values cached at once; 0 is the bare mapping. */
 const CONTEXTS = 64;
+/** Records of filled entries before a full flush starts over. */
+const LOG_SIZE = 2 * TLB_SIZE;
 
 /** TLB sets by mode: user, supervisor, machine (physical). */
 export const SET_U = 0, SET_S = 1, SET_M = 2;
@@ -129,9 +131,17 @@ export class Mmu {
   private mxr = false;
   private sum = false;
 
-  /** Entries filled since the last full flush, as (tlb << 16 | index), and how many. */
-  private readonly used = new Int32Array(TLB_SIZE);
-  private filled = 0;
+  /**
+   * Which entries each context filled, so that dropping a context costs its own
+   * entries: a list per context (head[c]) through a pool of records (tlb << 16 |
+   * index, and the next record). A record may outlive its entry (refilled by another
+   * context); dropping checks the entry still belongs to the context.
+   */
+  private readonly recEntry = new Int32Array(LOG_SIZE);
+  private readonly recNext = new Int32Array(LOG_SIZE);
+  private readonly head = new Int32Array(CONTEXTS).fill(-1);
+  private freeRec = -1;
+  private recUsed = 0;
   /** Context numbers by root page table (satp's PPN), and the next one to hand out. */
   private readonly contexts = new Map<number, number>();
   private nextContext = 1;
@@ -225,19 +235,25 @@ export class Mmu {
     this.dirtyLo = 0;
     this.dirtyHi = 0;
     this.walkRegion = -1;
-    if (this.filled > TLB_SIZE) return this.flush();
-    // Keep the log's entries of clean contexts; clear the others.
-    const used = this.used;
-    let keep = 0;
-    for (let i = 0; i < this.filled; i++) {
-      const e = used[i];
-      const tags = this.tlbTag[e >>> 16];
-      const c = tags[e & 0xffff] >>> 26;
-      const dirty = c < 32 ? (lo & (1 << c)) !== 0 : (hi & (1 << (c - 32))) !== 0;
-      if (dirty) tags[e & 0xffff] = -1;
-      else if (tags[e & 0xffff] !== -1) used[keep++] = e;
+    for (let c = 0; c < CONTEXTS; c++) {
+      if ((c < 32 ? lo & (1 << c) : hi & (1 << (c - 32))) !== 0) this.dropContext(c);
     }
-    this.filled = keep;
+  }
+
+  /** Clear every entry context c filled (that is still c's), and free its records. */
+  private dropContext(c: number): void {
+    let r = this.head[c];
+    while (r !== -1) {
+      const e = this.recEntry[r];
+      const tags = this.tlbTag[e >>> 16];
+      const i = e & 0xffff;
+      if (tags[i] !== -1 && (tags[i] >>> 26) === c) tags[i] = -1;
+      const next = this.recNext[r];
+      this.recNext[r] = this.freeRec;
+      this.freeRec = r;
+      r = next;
+    }
+    this.head[c] = -1;
   }
 
   /** sstatus.MXR was written: cached load permissions may change, so flush if it did. */
@@ -262,18 +278,16 @@ export class Mmu {
 
   /** Forget every cached translation of every context. */
   flush(): void {
-    // Usually few entries were filled since the last flush: clear just those.
-    const n = this.filled;
-    if (n <= TLB_SIZE) {
-      const used = this.used;
-      for (let i = 0; i < n; i++) {
-        const e = used[i];
-        this.tlbTag[e >>> 16][e & 0xffff] = -1;
-      }
-    } else {
-      for (const t of this.tlbTag) t.fill(-1);
-    }
-    this.filled = 0;
+    for (let c = 0; c < CONTEXTS; c++) this.dropContext(c);
+    this.walkRegion = -1;
+  }
+
+  /** Start over: every TLB empty and every record free (when the record pool runs out). */
+  private reset(): void {
+    for (const t of this.tlbTag) t.fill(-1);
+    this.head.fill(-1);
+    this.freeRec = -1;
+    this.recUsed = 0;
     this.walkRegion = -1;
   }
 
@@ -418,9 +432,19 @@ export class Mmu {
     const i = tlbIndex(tag);
     const t = set * 3 + acc;
     const tags = this.tlbTag[t];
-    if (tags[i] === -1) {
-      if (this.filled < TLB_SIZE) this.used[this.filled] = (t << 16) | i;
-      this.filled++;
+    const c = tag >>> 26;
+    // Record the entry in its context's list, unless the slot is already this context's.
+    if (tags[i] === -1 || (tags[i] >>> 26) !== c) {
+      let r = this.freeRec;
+      if (r !== -1) this.freeRec = this.recNext[r];
+      else if (this.recUsed < LOG_SIZE) r = this.recUsed++;
+      else {
+        this.reset();
+        r = this.recUsed++;
+      }
+      this.recEntry[r] = (t << 16) | i;
+      this.recNext[r] = this.head[c];
+      this.head[c] = r;
     }
     tags[i] = tag;
     this.tlbBase[t][i] = pageOff;

@@ -121,12 +121,14 @@ export type RegionFn = (budget: number) => number;
  */
 export interface InlineSource {
   read(ramOff: number): readonly [number, number] | null;
+  /** Has the instruction at this RAM offset ever run (in the interpreter)? */
+  executed(ramOff: number): boolean;
   ramSize: number;
   usePage(ramPage: number): void;
 }
 
 /** Inlining limits: nesting depth, instructions per callee, instructions per region. */
-const INLINE_DEPTH = 3, INLINE_CALLEE = 64, INLINE_TOTAL = 3000;
+const INLINE_DEPTH = 3, INLINE_CALLEE = 40, INLINE_TOTAL = 1500;
 
 /** Pages per group (a region's span): 16 x 4 KiB = 64 KiB, aligned in physical memory. */
 export const GROUP_PAGES = 1;
@@ -146,6 +148,8 @@ export interface Block {
   end: number;
   /** The block's last instruction is a control transfer (else it falls through or stops). */
   control: boolean;
+  /** Never run yet: translated as an exit to the interpreter (which then counts it). */
+  cold?: boolean;
 }
 
 /** Most blocks in one region (a bound on the size of a function). */
@@ -201,6 +205,18 @@ export function staticTarget(b: Block): number | null {
   return off + imm;
 }
 
+/** Does the block end in a plain return (jalr x0, 0(ra))? */
+function isReturn(b: Block): boolean {
+  const [w, imm] = b.insts[b.insts.length - 1];
+  return (w & 0xff) === D.OP_JALR && ((w >>> 8) & 0x7f) === 64 && ((w >>> 15) & 0x3f) === 2 &&
+    imm === 0;
+}
+
+/** Instructions in a list of blocks. */
+function countInsts(blocks: Block[]): number {
+  return blocks.reduce((n, b) => n + b.insts.length, 0);
+}
+
 /**
  * The blocks of a group: each listed page swept from its start, and cut into blocks
  * at page starts, after control transfers and untranslatable instructions, and at
@@ -208,7 +224,12 @@ export function staticTarget(b: Block): number | null {
  * interrupt returning into a loop, say) get a block of their own that overlaps the
  * rest of it, so the sweep's blocks (and the loops they form) stay whole.
  */
-export function findBlocks(pages: number[], entries: number[], read: SlotReader): Block[] {
+export function findBlocks(
+  pages: number[],
+  entries: number[],
+  read: SlotReader,
+  ran: (off: number) => boolean = () => true,
+): Block[] {
   const starts = new Set<number>();
   // First pass: where blocks must start (page starts, after transfers, branch targets).
   for (const pg of pages) {
@@ -261,6 +282,7 @@ export function findBlocks(pages: number[], entries: number[], read: SlotReader)
       if (s >= pageEnd || starts.has(s)) break;
     }
     b.end = s;
+    b.cold = !ran(slot);
     if (b.insts.length > 0) blocks.push(b);
   }
   return blocks;
@@ -277,19 +299,17 @@ const SUM_MXR = (1 << 18) | (1 << 19);
 const SIE = 1 << 1;
 const CSR_SSTATUS = 0x100;
 
-/** Translate the blocks of one page into a WebAssembly function. */
-export function compileRegion(
+/** Translate the blocks of one page into a WebAssembly module's bytes (see compileRegion). */
+export function buildRegion(
   blocks: Block[],
   groupRam: number,
   layout: HartLayout,
-  memory: WebAssembly.Memory,
-  helpers: RegionHelpers,
+  memoryPages: number,
   inline?: InlineSource,
-): RegionFn {
+): Uint8Array<ArrayBuffer> {
   const g = new RegionGen(blocks, layout, groupRam, inline);
   const body = g.generate();
-  const pages = memory.buffer.byteLength / 65536;
-  const bytes = buildModule({
+  return buildModule({
     types: [
       { params: [I32], results: [I32] },
       { params: [I32, I32, I32, I32], results: [I32] },
@@ -305,10 +325,17 @@ export function compileRegion(
       { name: "mulh", type: T_MULH },
       { name: "csr", type: T_CSR },
     ],
-    memoryPages: pages,
+    memoryPages,
     funcs: [{ type: T_REGION, body, export: "run" }],
   });
-  const mod = cachedModule(bytes);
+}
+
+/** Instantiate a compiled region module against a hart's memory and helpers. */
+export function instantiateRegion(
+  mod: WebAssembly.Module,
+  memory: WebAssembly.Memory,
+  helpers: RegionHelpers,
+): RegionFn {
   const inst = new WebAssembly.Instance(mod, {
     env: {
       mem: memory,
@@ -320,6 +347,34 @@ export function compileRegion(
     },
   });
   return inst.exports.run as RegionFn;
+}
+
+/** Translate the blocks of one page into a WebAssembly function, compiled now. */
+export function compileRegion(
+  blocks: Block[],
+  groupRam: number,
+  layout: HartLayout,
+  memory: WebAssembly.Memory,
+  helpers: RegionHelpers,
+  inline?: InlineSource,
+): RegionFn {
+  const bytes = buildRegion(blocks, groupRam, layout, memory.buffer.byteLength / 65536, inline);
+  return instantiateRegion(cachedModule(bytes), memory, helpers);
+}
+
+/**
+ * A compiled module for these bytes, later: compiled off the main thread (so that with
+ * the optimizing compiler alone it costs the emulation nothing), or from the cache.
+ */
+export function compileRegionAsync(bytes: Uint8Array<ArrayBuffer>): Promise<WebAssembly.Module> {
+  const key = new TextDecoder("latin1").decode(bytes);
+  const cached = moduleCache.get(key);
+  if (cached !== undefined) return Promise.resolve(cached);
+  return WebAssembly.compile(bytes).then((mod) => {
+    moduleCache.set(key, mod);
+    moduleCacheBytes += bytes.length;
+    return mod;
+  });
 }
 
 /** Code generation for one region. */
@@ -358,6 +413,9 @@ class RegionGen {
   private readonly inl?: InlineSource;
   private sites = 0;
   private inlined = 0;
+  /** The functions (group offsets) chosen to be inlined, and which functions return. */
+  private readonly accepted = new Set<number>();
+  private readonly returnsMemo = new Map<number, boolean>();
   private cb = 0; // local: the inlined callee block to dispatch to
   private ctx = 0; // local: the context's tag bits
 
@@ -371,21 +429,61 @@ class RegionGen {
     this.maxOff = blocks[blocks.length - 1].slot;
   }
 
-  /** Register numbers the region (and the callees it may inline) reads or writes. */
+  /** Register numbers the region (and the callees it will inline) reads or writes. */
   private scanRegisters(): void {
+    if (this.inl !== undefined) this.planInlining();
     this.scanBlocks(this.blocks, 0);
   }
 
-  /** Add the registers of these blocks, and of the callees they may inline, to the sets. */
+  /** The static target of a block ending in a call (jal ra / auipc+jalr ra), or null. */
+  private callTarget(b: Block): number | null {
+    if (!b.control) return null;
+    const [w] = b.insts[b.insts.length - 1];
+    const op = w & 0xff;
+    if ((op !== D.OP_JAL && op !== D.OP_JALR) || ((w >>> 8) & 0x7f) !== 2) return null;
+    return staticTarget(b);
+  }
+
+  /**
+   * Choose the functions to inline: every function called from the region's blocks on
+   * another page, or from such a function (to INLINE_DEPTH), that returns and is no
+   * bigger than INLINE_CALLEE, smallest first while their copies fit INLINE_TOTAL.
+   */
+  private planInlining(): void {
+    const sites = new Map<number, number>(); // target -> call sites
+    const sizes = new Map<number, number>(); // target -> instructions (0: not inlinable)
+    const visit = (blocks: Block[], depth: number, page: number) => {
+      for (const b of blocks) {
+        if (b.cold) continue;
+        const t = this.callTarget(b);
+        if (t === null || (depth === 0 && (t >> 12) === page)) continue;
+        sites.set(t, (sites.get(t) ?? 0) + 1);
+        if (sizes.has(t) || depth + 1 >= INLINE_DEPTH + 1) continue;
+        const callee = this.calleeBlocks(t);
+        const returns = callee?.some((c) => isReturn(c)) ?? false;
+        sizes.set(t, callee !== null && returns ? countInsts(callee) : 0);
+        if (callee !== null && returns && depth + 1 < INLINE_DEPTH) visit(callee, depth + 1, -1);
+      }
+    };
+    visit(this.blocks, 0, this.blocks[0].slot >> 12);
+    const order = [...sizes.entries()].filter(([, n]) => n > 0).sort((a, b) => a[1] - b[1]);
+    let budget = INLINE_TOTAL;
+    for (const [t, n] of order) {
+      const cost = n * (sites.get(t) ?? 1);
+      if (cost > budget) continue;
+      budget -= cost;
+      this.accepted.add(t);
+    }
+  }
+
+  /** Add the registers of these blocks, and of the callees they will inline, to the sets. */
   private scanBlocks(blocks: Block[], depth: number): void {
     for (const b of blocks) {
-      if (this.inl !== undefined && b.control && depth < INLINE_DEPTH) {
-        const [w] = b.insts[b.insts.length - 1];
-        const op = w & 0xff, t = staticTarget(b);
-        if ((op === D.OP_JAL || op === D.OP_JALR) && ((w >>> 8) & 0x7f) === 2 && t !== null) {
-          const callee = this.calleeBlocks(t);
-          if (callee !== null) this.scanBlocks(callee, depth + 1);
-        }
+      if (b.cold) continue;
+      const t = this.callTarget(b);
+      if (t !== null && depth < INLINE_DEPTH && this.accepted.has(t)) {
+        const callee = this.calleeBlocks(t);
+        if (callee !== null) this.scanBlocks(callee, depth + 1);
       }
       this.scanInsts(b);
     }
@@ -554,9 +652,10 @@ class RegionGen {
     f.get(this.a).i64(38, 0).op(Op.i64_shr_u, Op.i64_eqz, Op.i32_and);
   }
 
-  /** One guest block: budget check, its instructions, its exit. */
+  /** One guest block: budget check, its instructions, its exit (a cold one just exits). */
   private emitBlock(i: number): void {
     const f = this.f, b = this.blocks[i];
+    if (b.cold) return this.exitAt(b.slot, ST_NOENTRY);
     const len = b.insts.length;
     const selfLoop = b.control && this.targetOf(b) === b.slot;
     if (selfLoop) this.open(`self${i}`, Op.loop);
@@ -1279,15 +1378,41 @@ class RegionGen {
    * the code cannot be read or the function is too big.
    */
   private calleeBlocks(entry: number): Block[] | null {
+    return this.explore(entry, INLINE_CALLEE, true);
+  }
+
+  /**
+   * Does the function at `entry` ever return (a plain ret is reachable, assuming the
+   * functions it calls return)? panic() does not: code after a call to it is another
+   * function, not to be followed.
+   */
+  private returns(entry: number): boolean {
+    let r = this.returnsMemo.get(entry);
+    if (r === undefined) {
+      const blocks = this.explore(entry, 400, false);
+      r = blocks !== null && blocks.some(isReturn);
+      this.returnsMemo.set(entry, r);
+    }
+    return r;
+  }
+
+  /**
+   * The blocks reachable from `entry` in its page, at most `limit` instructions (else
+   * null). A call's next instruction is followed when the callee returns (checked
+   * when `strict`, assumed otherwise).
+   */
+  private explore(entry: number, limit: number, strict: boolean): Block[] | null {
     const inl = this.inl!;
     const page = entry >> 12;
     const ram = (o: number) => this.groupRam + o;
     const work = [entry];
     const found = new Map<number, Block>();
+    const seen = new Set<number>(); // found, or left out as never run
     let count = 0;
     while (work.length > 0) {
       const slot = work.pop()!;
-      if (found.has(slot) || (slot >> 12) !== page) continue;
+      if (seen.has(slot) || (slot >> 12) !== page) continue;
+      seen.add(slot);
       if (ram(slot) < 0 || ram(slot) + 4 > inl.ramSize) return null;
       const b: Block = { slot, insts: [], end: slot, control: false };
       let s = slot;
@@ -1306,15 +1431,21 @@ class RegionGen {
           const jump = op === D.OP_JAL || op === D.OP_JALR;
           const linked = ((w >>> 8) & 0x7f) !== 64;
           if (target !== null && !(jump && linked)) work.push(target); // a jump or a branch
-          if (!jump || (linked && target !== null)) work.push(s); // falls through, or returns
+          if (!jump) work.push(s); // a branch falls through
+          else if (linked && target !== null && (!strict || this.returns(target))) work.push(s);
           break;
         }
       }
       b.end = s;
       if (b.insts.length === 0) return null;
+      // Inlining copies only code that has run; the rest of the callee is left by exits.
+      if (strict && !inl.executed(ram(slot))) {
+        if (slot === entry) return null;
+        continue;
+      }
       found.set(slot, b);
       count += b.insts.length;
-      if (count > INLINE_CALLEE) return null;
+      if (count > limit) return null;
     }
     return [...found.values()].sort((x, y) => x.slot - y.slot);
   }
@@ -1327,7 +1458,7 @@ class RegionGen {
    * address, and leaves with pc = ra otherwise. Returns false when it cannot inline.
    */
   private emitInlineCall(target: number, depth: number, after: () => void): boolean {
-    if (this.inl === undefined || depth >= INLINE_DEPTH || this.inlined >= INLINE_TOTAL) {
+    if (this.inl === undefined || depth >= INLINE_DEPTH || !this.accepted.has(target)) {
       return false;
     }
     const cbs = this.calleeBlocks(target);
