@@ -38,6 +38,7 @@ import {
   compileDispatcher,
   compileRegion,
   compileRegionAsync,
+  CSR_RELOOK,
   type DispatchFn,
   findBlocks,
   type HartLayout,
@@ -48,6 +49,8 @@ import {
   ST_EVENT,
   ST_FAULT,
   ST_NOENTRY,
+  SYS_JUMPED,
+  SYS_TRAP,
 } from "./translate.ts";
 import {
   ACC_FETCH,
@@ -270,6 +273,8 @@ export class Hart {
   private stoppedMidBlock = false;
   /** The step count when translated code was entered (its helpers add their own count). */
   private regionBase = 0;
+  /** instret when the dispatcher was called (for helpers that book instructions). */
+  private regionInstret = 0;
   /** run() should return RUN_STOP as soon as it can. */
   private stopRequested = false;
 
@@ -506,14 +511,19 @@ export class Hart {
       csr: (inst, slo, shi) => {
         this.cycleNow = this.regionBase + ws[8] + ws[3];
         this.translationDirty = false;
+        const fetchSet = this.mmu.fetchSet, dataSet = this.mmu.dataSet;
         if (this.csrOp(inst, slo, shi) !== 0) {
           this.mmu.fault(CAUSE_ILLEGAL, inst, 0);
           return CAUSE_ILLEGAL;
         }
         ws[4] = this.csrs.lo;
         ws[5] = this.csrs.hi;
-        return this.irqDirty || this.translationDirty ? -1 : 0;
+        if (this.irqDirty) return -1;
+        if (!this.translationDirty) return 0;
+        const sameSets = this.mmu.fetchSet === fetchSet && this.mmu.dataSet === dataSet;
+        return sameSets ? CSR_RELOOK : -1;
       },
+      sys: (op, inst, steps) => this.regionSystem(op, inst, steps),
       mulh: (kind, alo, ahi, blo, bhi) => {
         if (kind === 0) mulh64(alo, ahi, blo, bhi);
         else if (kind === 1) mulhsu64(alo, ahi, blo, bhi);
@@ -522,6 +532,32 @@ export class Hart {
         ws[5] = res.hi;
       },
     };
+  }
+
+  /**
+   * A system instruction in translated code (see RegionHelpers.sys): ecall traps;
+   * mret and sret return (pc written for the region to leave with); sfence.vma
+   * flushes. Each checks, as the interpreter does, that the mode allows it.
+   */
+  private regionSystem(op: number, inst: number, steps: number): number {
+    if (op === D.OP_ECALL) {
+      this.mmu.fault(CAUSE_ECALL_U + this.csrs.priv, 0, 0);
+      return SYS_TRAP;
+    }
+    if (!this.systemAllowed(op)) {
+      this.mmu.fault(CAUSE_ILLEGAL, inst, 0);
+      return SYS_TRAP;
+    }
+    if (op === D.OP_SFENCE_VMA) {
+      this.mmu.sfence();
+      return 0;
+    }
+    // mret / sret retire (counted in the old mode), then pc and the mode change.
+    this.instret = this.regionInstret + this.ws[8] + steps + 1;
+    this.xret(op);
+    this.ws[0] = this.pcLo;
+    this.ws[1] = this.pcHi;
+    return SYS_JUMPED;
   }
 
   /** Where this hart's state is, for code translated for TLB set `set`. */
@@ -1125,7 +1161,7 @@ export class Hart {
     const rtag = mmu.tlbTag[set * 3 + ACC_LOAD], rbase = mmu.tlbBase[set * 3 + ACC_LOAD];
     const wtag = mmu.tlbTag[set * 3 + ACC_STORE], wbase = mmu.tlbBase[set * 3 + ACC_STORE];
     const fetchSet = mmu.fetchSet;
-    const ctxTag = set === SET_M ? 0 : mmu.state[0]; // the address space's tag bits
+    let ctxTag = set === SET_M ? 0 : mmu.state[0]; // the address space's tag bits
     let pcLo = this.pcLo | 0, pcHi = this.pcHi | 0;
     const start = this.instret;
     const startCycles = this.cycles;
@@ -1187,16 +1223,19 @@ export class Hart {
       }
       const slot = pcLo & 0xffe;
       if (thr !== 0) {
-        if (regionIndex[(codeBase >>> 12) * 3 + set] !== 0) {
-          // Translated code for this page: run regions until they need help.
+        if (pcLo !== lastSeq && regionIndex[(codeBase >>> 12) * 3 + set] !== 0) {
+          // Translated code for this page (and we jumped here): run regions until they
+          // need help. Straight-line code the interpreter started stays with it.
           ws[0] = pcLo;
           ws[1] = pcHi;
           this.regionBase = startCycles + n;
+          this.regionInstret = start + n;
           const done = dispatch(stop - n);
           n += done;
           pcLo = ws[0];
           pcHi = ws[1];
           fLo = 1; // pc may be on another page now
+          if (set !== SET_M) ctxTag = mmu.state[0]; // translated code may have written satp
           const status = ws[2];
           if (status === ST_FAULT) {
             cause = mmu.faultCause;

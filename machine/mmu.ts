@@ -84,8 +84,14 @@ export function tlbIndex(tag: number): number {
 
 /** The bit of ram.codePage that marks a page a walk read a PTE from. */
 export const PT_BIT = 0x100;
-/** Contexts (1..63): satp values cached at once; 0 is the bare mapping. */
+/** Context numbers (0..63) the dirty and page-table bit masks can hold. */
 const CONTEXTS = 64;
+/**
+ * Contexts handed out: 1..62 (0 is the bare mapping). Not 63: its tag for the top
+ * page of the 2^38 range (VPN 0x3ffffff, where xv6 maps its trampoline) would be
+ * 0xffffffff, the empty-slot mark, so an empty slot would hit.
+ */
+const LAST_CONTEXT = 62;
 /** Records of filled entries before a full flush starts over. */
 const LOG_SIZE = 2 * TLB_SIZE;
 
@@ -191,7 +197,7 @@ export class Mmu {
     const key = (hi & 0xfff) * TWO32 + (lo >>> 0); // the root's page number (exact below 2^53)
     let c = this.contexts.get(key);
     if (c === undefined) {
-      if (this.nextContext === CONTEXTS) {
+      if (this.nextContext > LAST_CONTEXT) {
         // Every context is taken: start again with an empty TLB.
         this.contexts.clear();
         this.nextContext = 1;

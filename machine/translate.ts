@@ -106,11 +106,26 @@ export interface RegionHelpers {
   mulh(kind: number, alo: number, ahi: number, blo: number, bhi: number): void;
   /**
    * The CSR instruction `inst` with source value (slo, shi): the old value into
-   * scratch; returns 0, CAUSE_ILLEGAL (2, recorded as the fault), or -1 (done, but
-   * interrupts or translation may have changed: leave now).
+   * scratch; returns 0, CAUSE_ILLEGAL (2, recorded as the fault), CSR_RELOOK (done;
+   * the translation changed, but not the mode's TLB sets: go on at the next
+   * instruction through the dispatcher), or -1 (done, but interrupts may have
+   * changed: leave now).
    */
   csr(inst: number, slo: number, shi: number): number;
+  /**
+   * The system instruction `op` (ecall, mret, sret, sfence.vma; `inst` its bits),
+   * after `steps` instructions of the region: 0 (done: go on at the next one),
+   * SYS_JUMPED (done, and pc and the mode changed: leave with the hart's pc) or
+   * SYS_TRAP (it traps: ecall, or not allowed here; recorded as the fault).
+   */
+  sys(op: number, inst: number, steps: number): number;
 }
+
+/** csr() result: done, translation changed; go on through the dispatcher. */
+export const CSR_RELOOK = -2;
+
+/** sys() results (0: done, go on). */
+export const SYS_JUMPED = 1, SYS_TRAP = 2;
 
 export type RegionFn = (budget: number) => number;
 
@@ -166,6 +181,19 @@ function isControl(op: number): boolean {
   return op === D.OP_JAL || op === D.OP_JALR || (op >= D.OP_BEQ && op <= D.OP_BGEU);
 }
 
+/**
+ * ecall, mret, sret, sfence.vma: done by the hart (the sys helper), after which the
+ * region leaves (the mode, pc or translation changed), so each ends its block.
+ */
+function isSystem(op: number): boolean {
+  return op === D.OP_ECALL || op === D.OP_MRET || op === D.OP_SRET || op === D.OP_SFENCE_VMA;
+}
+
+/** Does this op end a block (a transfer, or a system instruction)? */
+function endsBlock(op: number): boolean {
+  return isControl(op) || isSystem(op);
+}
+
 /** Only the AMO forms handled inline: swap, add, xor, and, or on words and doublewords. */
 function inlineAmo(inst: number): boolean {
   const f5 = inst >>> 27;
@@ -175,7 +203,8 @@ function inlineAmo(inst: number): boolean {
 /** Can the translator emit this instruction inside a block? */
 function translatable(w: number, imm: number): boolean {
   const op = w & 0xff;
-  return isControl(op) || (inline(op) && (op !== D.OP_ATOMIC || inlineAmo(imm)));
+  return isControl(op) || isSystem(op) ||
+    (inline(op) && (op !== D.OP_ATOMIC || inlineAmo(imm)));
 }
 
 /**
@@ -243,7 +272,7 @@ export function findBlocks(
       const [w, imm] = d;
       const op = w & 0xff;
       const next = off + (w >>> 27);
-      if (isControl(op) || !translatable(w, imm)) starts.add(next);
+      if (endsBlock(op) || !translatable(w, imm)) starts.add(next);
       if (isControl(op)) {
         const pair: Block | null = prev === null ? null : {
           slot: prev.slot,
@@ -279,6 +308,7 @@ export function findBlocks(
         b.control = true;
         break;
       }
+      if (isSystem(w & 0xff)) break;
       if (s >= pageEnd || starts.has(s)) break;
     }
     b.end = s;
@@ -291,7 +321,7 @@ export function findBlocks(
 /** Type indexes in every region module. */
 const T_REGION = 0, T_LOAD = 1, T_STORE = 2, T_CODEWRITE = 3, T_MULH = 4, T_CSR = 5;
 /** Imported function indexes. */
-const F_LOAD = 0, F_STORE = 1, F_CODEWRITE = 2, F_MULH = 3, F_CSR = 4;
+const F_LOAD = 0, F_STORE = 1, F_CODEWRITE = 2, F_MULH = 3, F_CSR = 4, F_SYS = 5;
 
 /** sstatus's bits in mstatus: SIE, SPIE, SPP, SUM, MXR; and the two that change translation. */
 const SSTATUS_VIEW = (1 << 1) | (1 << 5) | (1 << 8) | (1 << 18) | (1 << 19);
@@ -324,6 +354,7 @@ export function buildRegion(
       { name: "codeWrite", type: T_CODEWRITE },
       { name: "mulh", type: T_MULH },
       { name: "csr", type: T_CSR },
+      { name: "sys", type: T_CSR },
     ],
     memoryPages,
     funcs: [{ type: T_REGION, body, export: "run" }],
@@ -344,6 +375,7 @@ export function instantiateRegion(
       codeWrite: helpers.codeWrite,
       mulh: helpers.mulh,
       csr: helpers.csr,
+      sys: helpers.sys,
     },
   });
   return inst.exports.run as RegionFn;
@@ -910,10 +942,41 @@ class RegionGen {
         return this.emitAmo(imm, rd, a1, a2, off, k, ilen);
       case D.OP_CSR:
         return this.emitCsr(imm, rd, off, k, ilen);
+      case D.OP_ECALL:
+      case D.OP_MRET:
+      case D.OP_SRET:
+      case D.OP_SFENCE_VMA:
+        return this.emitSystem(op, imm, off, k, ilen);
     }
     if (op >= D.OP_LB && op <= D.OP_LWU) return this.emitLoad(op, rd, a1, imm, off, k);
     if (op >= D.OP_SB && op <= D.OP_SD) return this.emitStore(op, a1, a2, imm, off, k, ilen);
     throw new Error(`translate: unexpected op ${op}`);
+  }
+
+  /**
+   * ecall, mret, sret or sfence.vma, done by the hart; then leave: at the trap (a
+   * fault), at the new pc (status EVENT: the mode changed), or at the next
+   * instruction (the dispatcher translates its address afresh).
+   */
+  private emitSystem(op: number, inst: number, off: number, k: number, ilen: number): void {
+    const f = this.f;
+    f.i32(op).i32(inst).get(this.steps).i32(k).op(Op.i32_add);
+    f.opU(Op.call, F_SYS).tee(this.s);
+    f.i32(SYS_TRAP).op(Op.i32_eq);
+    f.op(Op.if, 0x40);
+    this.depth.push("if");
+    this.faultAt(off, k);
+    this.close();
+    f.get(this.steps).i32(k + 1).op(Op.i32_add).set(this.steps);
+    f.get(this.s).i32(SYS_JUMPED).op(Op.i32_eq);
+    f.op(Op.if, 0x40);
+    this.depth.push("if");
+    f.i32(0).mem(Op.i64_load, 3, this.L.pc).set(this.vgroup);
+    f.i32(0).set(this.pcoff);
+    f.i32(ST_EVENT).set(this.status);
+    f.opU(Op.br, this.label("exit"));
+    this.close();
+    this.exitAt(off + ilen);
   }
 
   /** MULH / MULHSU / MULHU through the helper (rare: division by constants). */
@@ -1267,6 +1330,14 @@ class RegionGen {
     this.close();
     f.i32(0).mem(Op.i64_load, 3, L.scratch);
     this.rset(rd);
+    // Translation changed (satp, SUM): go on at the next instruction through the
+    // dispatcher, which translates its address afresh.
+    f.get(this.s).i32(CSR_RELOOK).op(Op.i32_eq);
+    f.op(Op.if, 0x40);
+    this.depth.push("if");
+    f.get(this.steps).i32(k + 1).op(Op.i32_add).set(this.steps);
+    this.exitAt(off + ilen);
+    this.close();
     f.get(this.s);
     f.op(Op.if, 0x40);
     this.depth.push("if");
@@ -1425,6 +1496,7 @@ class RegionGen {
         b.insts.push([w, imm]);
         s += w >>> 27;
         const op = w & 0xff;
+        if (isSystem(op)) break;
         if (isControl(op)) {
           b.control = true;
           const target = op === D.OP_JALR ? staticJalr(b) : s - (w >>> 27) + imm;

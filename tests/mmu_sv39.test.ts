@@ -548,3 +548,25 @@ modeTest("sfence.vma after a PTE write in another address space's table takes ef
   assert.equal(stval(hart), 0x5000n);
   assert.equal(runIn(b.pt, 0x5000n, 4n), 8, "b's mapping is untouched");
 });
+
+modeTest("address-space contexts: the top page (xv6's trampoline) in 70 address spaces", () => {
+  // More address spaces than contexts, each running code in the last page below
+  // 2^38 (VPN 0x3ffffff): no context's tag for it may look like an empty TLB slot.
+  const m = reset();
+  const TOP = 2 ** 38 - 4096;
+  let next = PT_AREA;
+  for (let round = 0; round < 2; round++) {
+    for (let k = 0; k < 70; k++) {
+      const pt = new PageTables(m.ram, next + k * 0x4000);
+      const code = pt.alloc();
+      load(m.ram, code, [E.addi(5, 0, k + 1), E.ecall()]);
+      pt.map(TOP, code, R | X | U);
+      const [lo, hi] = pt.satp();
+      m.hart.writeCsr(CSR_SATP, lo, hi);
+      setPc(m.hart, BigInt(TOP));
+      assert.equal(m.hart.run(10), 8, `space ${k}, round ${round}`);
+      assert.equal(reg(m.hart, 5), BigInt(k + 1), `space ${k}, round ${round}`);
+    }
+    next = PT_AREA;
+  }
+});
