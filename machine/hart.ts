@@ -147,6 +147,8 @@ const NO_BREAKPOINTS: ReadonlySet<number> = new Set();
 const POOL_PAGES = 1024;
 /** hits[] value meaning "no block can start here". */
 const NO_BLOCK = 255;
+/** ws[] slot set to 1 by an AMOSWAP that found a held spinlock (full system only). */
+const WS_SPIN = 9;
 /** translatePage() results. */
 const TRANSLATED = 1, PENDING = 0, NO_BLOCK_HERE = -1;
 
@@ -564,6 +566,7 @@ export class Hart {
   private layout(set: number): HartLayout {
     const m = this.mmu;
     return {
+      spin: this.hostTraps ? 0 : this.ws.byteOffset + 4 * WS_SPIN,
       regs: this.regs.byteOffset,
       pc: this.ws.byteOffset,
       status: this.ws.byteOffset + 8,
@@ -830,6 +833,10 @@ export class Hart {
     if (this.ram.codePage[page]) this.invalidateCode(page);
     x[rd] = olo;
     x[rd + 1] = ohi;
+    // A swap that found the same non-zero value (a spinlock someone else holds).
+    if (f5 === 1 && olo === nlo && ohi === nhi && (olo | ohi) !== 0 && !this.hostTraps) {
+      this.ws[WS_SPIN] = 1;
+    }
     return 0;
   }
 
@@ -1124,6 +1131,12 @@ export class Hart {
       this.cycles += this.instret - startInstret;
       if (r === EXIT_EXCEPTION) this.trap(this.trapCause, false, this.trapTvalLo, this.trapTvalHi);
       if (r === EXIT_BREAK) return RUN_BREAK;
+      if (this.ws[WS_SPIN] !== 0) {
+        // It found a spinlock held by another hart, which cannot let go while this
+        // one runs: end this hart's turn so the holder runs sooner (as a pause would).
+        this.ws[WS_SPIN] = 0;
+        return RUN_BUDGET;
+      }
     }
   }
 
@@ -1920,6 +1933,7 @@ export class Hart {
             tvalHi = mmu.faultHi;
             break loop;
           }
+          if (ws[WS_SPIN] !== 0) event = true; // spinning on a lock: yield (see runSystem)
           break;
         }
         case 64: // FENCE, FENCE.I (decoded code is dropped on every write already)

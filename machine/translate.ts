@@ -51,6 +51,11 @@ export interface HartLayout {
   /** x0..x31 as little-endian i64 (x0 unused). */
   regs: number;
   /**
+   * An i32 set to 1 when an AMOSWAP finds the value it stores already there and
+   * non-zero (a spinlock held elsewhere), after which the region leaves; 0: none.
+   */
+  spin: number;
+  /**
    * pc (i64), exit status (i32) followed by the steps retired before the instruction
    * calling a helper (i32), the helper scratch i64 (a slow load's value), and the
    * entry's byte offset in the group (i32, at `entry`).
@@ -1224,6 +1229,21 @@ class RegionGen {
       f.op(f5 === 0 ? Op.i64_add : f5 === 4 ? Op.i64_xor : f5 === 12 ? Op.i64_and : Op.i64_or);
     }
     f.mem(dbl ? Op.i64_store : Op.i64_store32, dbl ? 3 : 2, 0);
+    if (f5 === 1 && L.spin !== 0) {
+      // A swap that found its own (non-zero) value: someone holds the lock. Flag it
+      // and leave after the instruction, so the hart can yield its turn.
+      this.rget(a2);
+      if (!dbl) f.op(Op.i32_wrap_i64, Op.i64_extend_i32_s);
+      f.get(this.w).op(Op.i64_eq);
+      f.get(this.w).op(Op.i64_eqz, Op.i32_eqz, Op.i32_and);
+      f.op(Op.if, 0x40);
+      this.depth.push("if");
+      f.get(this.w);
+      this.rset(rd);
+      f.i32(0).i32(1).mem(Op.i32_store, 2, L.spin);
+      this.leaveAfter(off, k, ilen);
+      this.close();
+    }
     f.get(this.w);
     this.rset(rd);
     // Watched pages: as for stores.
