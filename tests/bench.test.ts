@@ -229,3 +229,16 @@ Deno.test("bench: the test kernel's workloads run from U-mode and are counted pe
   assert(sys.output.includes("sys 100: "), sys.output);
   assert(sys.seconds >= 0 && sys.cpuSeconds >= 0);
 });
+
+Deno.test("bench: QEMU's run ends at a panic, or when no prompt comes in time", async () => {
+  let stopped = 0;
+  const talk = typeAtPrompt("usertests", 0.02);
+  talk.start!(() => stopped++);
+  talk.see(new TextEncoder().encode("panic: could not find virtio disk\n"), () => {}, () => {
+    stopped++;
+  });
+  assertEquals(stopped, 1);
+  await new Promise((r) => setTimeout(r, 60));
+  assertEquals(stopped, 2, "no prompt within the boot limit");
+  talk.end!();
+});

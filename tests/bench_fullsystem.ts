@@ -36,8 +36,8 @@ export interface Measure {
 }
 
 /** The workloads' sizes: a few seconds each on the project's 2-core build machine. */
-export const CPU_ROUNDS = 300;
-export const SYS_CALLS = 500_000;
+export const CPU_ROUNDS = 800;
+export const SYS_CALLS = 1_000_000;
 export const TOUCH_PAGES = 30_000;
 export const TOUCH_TIMES = 6;
 

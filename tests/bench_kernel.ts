@@ -69,8 +69,12 @@ export function childrenCpuSeconds(): number | null {
 
 /** How a child's output is answered: text to type, or stop (kill it, the run is over). */
 export interface Conversation {
+  /** Called once the child has started, with the way to end the run (for a deadline). */
+  start?(stop: () => void): void;
   /** Called with each chunk of stdout; may type into stdin or end the run. */
   see(bytes: Uint8Array, type: (text: string) => void, stop: () => void): void;
+  /** Called once the child has ended. */
+  end?(): void;
 }
 
 /** Run a command to its end (or until the conversation stops it), timing it. */
@@ -109,6 +113,7 @@ export async function runChild(
     if (ended < 0) ended = performance.now();
     kill();
   };
+  talk?.start?.(stop);
   const decoder = new TextDecoder();
   let stdout = "";
   const reading = (async () => {
@@ -120,6 +125,7 @@ export async function runChild(
   const stderr = new Response(child.stderr).text();
   const status = await child.status;
   clearTimeout(timer);
+  talk?.end?.();
   await reading;
   await writer?.close().catch(() => {});
   const t1 = ended >= 0 ? ended : performance.now();
@@ -193,23 +199,43 @@ export function qemuArgs(kernel: string, fs: string, cpus: number, layout: Virti
   ];
 }
 
-/** Type `line` at the first "$ " prompt, and end the run at the next one. */
-export function typeAtPrompt(line: string): Conversation {
+/** Seconds a kernel under QEMU gets to reach its first prompt (xv6 needs about one). */
+export const BOOT_LIMIT_SECONDS = 120;
+
+/**
+ * Type `line` at the first "$ " prompt, and end the run at the next one; end it too
+ * when the kernel panics (it would spin for ever) or shows no prompt in time.
+ */
+export function typeAtPrompt(line: string, bootLimit = BOOT_LIMIT_SECONDS): Conversation {
   const prompts = new PromptCounter();
+  const decoder = new TextDecoder();
+  let tail = "";
+  let timer: ReturnType<typeof setTimeout> | undefined;
   return {
+    start(stop) {
+      timer = setTimeout(() => {
+        if (prompts.count === 0) stop();
+      }, bootLimit * 1000);
+    },
     see(bytes, type, stop) {
       const before = prompts.count;
       prompts.see(bytes);
+      tail = (tail + decoder.decode(bytes, { stream: true })).slice(-200);
       if (before === 0 && prompts.count >= 1) type(line + "\n");
-      if (prompts.count >= 2) stop();
+      if (prompts.count >= 2 || /(^|\n)panic: .*\n/.test(tail)) stop();
+    },
+    end() {
+      clearTimeout(timer);
     },
   };
 }
 
-/** Whether a usertests run's output ended well. */
-function passed(r: ChildResult): string {
-  if (r.timedOut) return "timeout";
-  return r.stdout.includes("ALL TESTS PASSED") ? "yes" : "no";
+/** Whether a usertests run's output ended well; if not, say why on stderr. */
+function passed(what: string, r: ChildResult): string {
+  if (r.stdout.includes("ALL TESTS PASSED") && !r.timedOut) return "yes";
+  const last = (r.stdout + r.stderr).trimEnd().split("\n").slice(-3).join(" | ");
+  console.error(`bench: ${what} did not pass (exit code ${r.code ?? "none"}): ${last}`);
+  return r.timedOut ? "timeout" : "no";
 }
 
 /** Figures common to the timed children: wall and CPU seconds, instructions, MIPS, modes. */
@@ -250,36 +276,50 @@ export function kernelLayout(kernel: string): VirtioLayout {
   return guessLayout(Deno.readFileSync(kernel));
 }
 
-/** One round of the kernel's figures: usertests on xv6lazy, grade, usertests on QEMU. */
-export async function benchKernel(o: KernelBenchOptions): Promise<Figures> {
+/** usertests on xv6lazy: `main.ts --kernel K --fs COPY --cpus N --stats usertests ARGS`. */
+export async function benchKernelUsertests(o: KernelBenchOptions): Promise<Figures> {
   const command = usertestsCommand(o.usertestsArgs);
-  const deno = Deno.execPath();
-  const f: Figures = {};
-  const ut = await onCopy(
+  const r = await onCopy(
     o.fs,
-    (fs) => runChild(deno, xv6lazyArgs(o, fs, ["--timeout", "0", ...command])),
+    (fs) => runChild(Deno.execPath(), xv6lazyArgs(o, fs, ["--timeout", "0", ...command])),
   );
-  f.kernel_usertests_passed = passed(ut);
-  Object.assign(f, childFigures("kernel_usertests", ut));
-  if (o.grade) {
-    const g = await onCopy(o.fs, (fs) => runChild(deno, xv6lazyArgs(o, fs, ["grade"])));
-    const score = /Score: (\d+\/\d+)/.exec(g.stdout);
-    f.kernel_grade_score = g.timedOut ? "timeout" : score ? score[1] : "none";
-    Object.assign(f, childFigures("kernel_grade", g));
+  return {
+    kernel_usertests_passed: passed("usertests on xv6lazy", r),
+    ...childFigures("kernel_usertests", r),
+  };
+}
+
+/** grade on xv6lazy: `main.ts --kernel K --fs COPY --cpus N --stats grade`. */
+export async function benchKernelGrade(o: KernelBenchOptions): Promise<Figures> {
+  const r = await onCopy(o.fs, (fs) => runChild(Deno.execPath(), xv6lazyArgs(o, fs, ["grade"])));
+  const score = /Score: (\d+\/\d+)/.exec(r.stdout);
+  if (score === null) {
+    console.error(`bench: grade gave no score (exit code ${r.code}): ${r.stderr.trim()}`);
   }
-  if (o.qemu) {
-    const layout = kernelLayout(o.kernel);
-    const q = await onCopy(o.fs, (fs) =>
+  return {
+    kernel_grade_score: r.timedOut ? "timeout" : score ? score[1] : "none",
+    ...childFigures("kernel_grade", r),
+  };
+}
+
+/** The same usertests under qemu-system-riscv64, typed at the first prompt. */
+export async function benchQemuUsertests(o: KernelBenchOptions): Promise<Figures> {
+  const command = usertestsCommand(o.usertestsArgs).join(" ");
+  const layout = kernelLayout(o.kernel);
+  const r = await onCopy(
+    o.fs,
+    (fs) =>
       runChild(
         "qemu-system-riscv64",
         qemuArgs(o.kernel, fs, o.cpus, layout),
-        typeAtPrompt(command.join(" ")),
-      ));
-    f.qemu_usertests_passed = passed(q);
-    f.qemu_usertests_wall_seconds = q.seconds;
-    f.qemu_usertests_cpu_seconds = q.cpuSeconds ?? "n/a";
-  }
-  return f;
+        typeAtPrompt(command),
+      ),
+  );
+  return {
+    qemu_usertests_passed: passed("usertests on QEMU", r),
+    qemu_usertests_wall_seconds: r.seconds,
+    qemu_usertests_cpu_seconds: r.cpuSeconds ?? "n/a",
+  };
 }
 
 /** xv6lazy's time over QEMU's for the same usertests run (added after the medians). */
