@@ -70,12 +70,15 @@ function boardRows(total: StatsTotal, mips: number): [string, string, string][] 
   ];
 }
 
-/** Print the --stats table on stderr. */
-export function printStats(total: StatsTotal): void {
+/** The --stats table as text: a title line, then one line per row. */
+export function statsTable(total: StatsTotal): string {
   const rows = statsRows(total);
   const w = Math.max(...rows.map((r) => r[1].length));
-  writeErr(
-    "xv6lazy stats:\n" +
-      rows.map(([k, v, what]) => `  ${k.padEnd(28)}${v.padStart(w)}  ${what}\n`).join(""),
-  );
+  return "xv6lazy stats:\n" +
+    rows.map(([k, v, what]) => `  ${k.padEnd(28)}${v.padStart(w)}  ${what}\n`).join("");
+}
+
+/** Print the --stats table on stderr. */
+export function printStats(total: StatsTotal): void {
+  writeErr(statsTable(total));
 }

@@ -16,6 +16,7 @@
 
 import { join, parseArgs, resolve } from "../machine/deps.ts";
 import { VERSION } from "../main.ts";
+import { V8_FLAGS } from "./v8_flags.ts";
 
 const ROOT = join(import.meta.dirname!, "..");
 
@@ -27,13 +28,6 @@ export const RELEASE_TARGETS: readonly string[] = [
   "aarch64-apple-darwin",
   "x86_64-pc-windows-msvc",
 ];
-
-/**
- * V8 flags baked into the executable: translated guest code runs on V8's baseline
- * WebAssembly compiler only. With the optimizing tier on, a real xv6 kernel's
- * usertests took about three times the CPU time (measured in tests/bench.ts).
- */
-const V8_FLAGS = "--v8-flags=--liftoff-only";
 
 /** Permissions the executable runs with (image files, --save, --logs; the gdb stub on loopback). */
 const PERMISSIONS = ["--allow-read", "--allow-write", "--allow-net=127.0.0.1"];

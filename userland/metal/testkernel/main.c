@@ -6,6 +6,9 @@
 //   read N         read sector N, print its FNV-1a checksum (32 bits, hex)
 //   write N B      fill sector N with byte B (decimal)
 //   harts          wait until every hart has taken a timer tick, say so
+//   touch N        a U-mode program stores to N pages of lazily mapped memory
+//   cpu N          a U-mode program runs N rounds of cpubench's workload
+//   sys N          a U-mode program makes N system calls
 //   exit N         power off with status N (0 = pass)
 //   help           list these
 //
@@ -53,8 +56,8 @@ static int words(char *buf, char **argv, int max) {
   return n;
 }
 
-// FNV-1a over n bytes: the checksum the read command prints.
-static uint32 fnv1a(const uint8 *p, int n) {
+// FNV-1a over n bytes: the checksum of the read command and of sys_sum.
+uint32 fnv1a(const uint8 *p, int n) {
   uint32 h = 2166136261u;
   for (int i = 0; i < n; i++) {
     h ^= p[i];
@@ -100,6 +103,19 @@ static void cmd_harts(void) {
   }
 }
 
+// touch N, cpu N, sys N: run a U-mode program, say how it ended.
+static void cmd_user(const char *name, void (*fn)(uint64), int64 n) {
+  uint64 value;
+  if (n < 0) {
+    printf("%s: usage: %s N\n", name, name);
+    return;
+  }
+  if (run_user(fn, n, &value) < 0)
+    printf("%s: killed after %d page faults\n", name, ufaults);
+  else
+    printf("%s %d: %d page faults, exit value %x\n", name, n, ufaults, value);
+}
+
 // Run one command line.
 static void run(char *buf) {
   char *argv[8];
@@ -116,10 +132,17 @@ static void run(char *buf) {
     cmd_write(number(argv[1]), number(argv[2]));
   } else if (strcmp(argv[0], "harts") == 0) {
     cmd_harts();
+  } else if (strcmp(argv[0], "touch") == 0 && argc == 2) {
+    cmd_user("touch", utouch, number(argv[1]));
+  } else if (strcmp(argv[0], "cpu") == 0 && argc == 2) {
+    cmd_user("cpu", ucpu, number(argv[1]));
+  } else if (strcmp(argv[0], "sys") == 0 && argc == 2) {
+    cmd_user("sys", usys, number(argv[1]));
   } else if (strcmp(argv[0], "exit") == 0 && argc <= 2) {
     exit(argc == 2 ? number(argv[1]) : 0);
   } else if (strcmp(argv[0], "help") == 0) {
-    printf("commands: echo WORDS, read N, write N B, harts, exit N, help\n");
+    printf("commands: echo WORDS, read N, write N B, harts, touch N, cpu N, sys N, exit N, "
+           "help\n");
   } else {
     printf("unknown command: %s\n", argv[0]);
   }

@@ -1,6 +1,8 @@
 // S-mode traps of the test kernel: timer ticks from stimecmp, and external
-// interrupts from the PLIC (UART, disk). Any exception is a kernel bug: it
-// prints a panic line and powers off with status 2.
+// interrupts from the PLIC (UART, disk). In the kernel, any exception is a
+// kernel bug: it prints a panic line and powers off with status 2. From a
+// U-mode program, ecall is a system call, a load or store page fault in user
+// memory maps a page there, and any other exception kills the program.
 
 #include "defs.h"
 
@@ -50,4 +52,23 @@ void kerneltrap(void) {
   }
   csrw(sepc, sepc);
   csrw(sstatus, sstatus);
+}
+
+// Called by uservec for every trap from U-mode; 1 when the program is done.
+int usertrap(struct utrapframe *tf) {
+  uint64 cause = csrr(scause);
+  if (cause == EXC_ECALL_U)
+    return syscall(tf);
+  if (cause == (CAUSE_INTR | IRQ_STI)) {
+    clockintr();
+    return 0;
+  }
+  if (cause == (CAUSE_INTR | IRQ_SEI)) {
+    devintr();
+    return 0;
+  }
+  if ((cause == EXC_LOAD_PAGE || cause == EXC_STORE_PAGE) && uvmfault(csrr(stval)) == 0)
+    return 0;
+  return user_kill(tf, cause == EXC_LOAD_PAGE || cause == EXC_STORE_PAGE ? "page fault"
+                                                                          : "exception");
 }
