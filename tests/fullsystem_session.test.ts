@@ -10,6 +10,7 @@ import {
   bootFullSystem,
   fullSystemBooter,
   NOMINAL_STEPS_PER_SECOND,
+  PanicWatch,
 } from "../userland/fullsystem.ts";
 import { canCheckLayout, guessLayout, holdsText } from "../userland/virtio_layout.ts";
 import { captureRun } from "../userland/grade_run.ts";
@@ -106,4 +107,17 @@ Deno.test("grade with a real kernel: a run's limit is counted on the board's clo
   });
   assertEquals(echo.ended, "prompt");
   assert(echo.text.endsWith("$ echo ok\nok\n$ "), echo.text);
+});
+
+Deno.test("the panic watch sees a kernel panic that follows part of a program's line", () => {
+  const w = new PanicWatch();
+  const enc = (s: string) => new TextEncoder().encode(s);
+  w.see(enc("usertests starting\ntest sbrkfail: "), 10);
+  assertEquals(w.line(), null);
+  w.see(enc("panic: uvmcopy: page not"), 20);
+  assertEquals(w.at, 20);
+  assert(!w.complete());
+  w.see(enc(" present\n"), 30);
+  assert(w.complete());
+  assertEquals(w.line(), "panic: uvmcopy: page not present");
 });

@@ -89,8 +89,12 @@ export interface FullSystem extends System {
   idleMs(): number;
 }
 
-/** Watches console output for the kernel's "panic: " line. */
-class PanicWatch {
+/**
+ * Watches console output for the kernel's "panic: " line. The line need not start the
+ * console line: a kernel may panic after a program printed part of a line (usertests'
+ * "test sbrkfail: panic: uvmcopy: page not present").
+ */
+export class PanicWatch {
   private tail = "";
   private readonly decoder = new TextDecoder();
   /** Board time at which "panic: " appeared, or -1. */
@@ -99,7 +103,7 @@ class PanicWatch {
   /** Look at output bytes printed at board time `now`. */
   see(bytes: Uint8Array, now: number): void {
     this.tail = (this.tail + this.decoder.decode(bytes, { stream: true })).slice(-240);
-    if (this.at < 0 && /(^|\n)panic: /.test(this.tail)) this.at = now;
+    if (this.at < 0 && this.tail.includes("panic: ")) this.at = now;
   }
 
   /** The panic line so far (complete or not), or null before any panic. */
