@@ -13,7 +13,7 @@ function kindOf(info: Deno.FileInfo): string {
   if (info.isBlockDevice) return "a block device";
   if (info.isFifo) return "a FIFO (named pipe)";
   if (info.isSocket) return "a socket";
-  return "not a regular file";
+  return "something else";
 }
 
 /** Why a file could not be looked at or read, in a few words. */
@@ -26,27 +26,42 @@ function reason(e: unknown): string {
   return firstLine(e);
 }
 
-/** The bytes of the image file at path; a UsageError says why it cannot be used. */
-export function readImageFile(path: string): Uint8Array {
-  if (path === "") throw new UsageError("--fs needs a file name");
+/**
+ * The bytes of a regular file of at most maxBytes, named on the command line by
+ * `flag` as a `noun` ("disk image", "kernel"); a UsageError says why it cannot be used.
+ */
+export function readInputFile(
+  path: string,
+  flag: string,
+  noun: string,
+  maxBytes: number,
+): Uint8Array {
+  if (path === "") throw new UsageError(`${flag} needs a file name`);
   let info: Deno.FileInfo;
   try {
     info = Deno.statSync(path);
   } catch (e) {
-    throw new UsageError(`cannot read disk image ${path}: ${reason(e)}`);
+    throw new UsageError(`cannot read ${noun} ${path}: ${reason(e)}`);
   }
   if (!info.isFile) {
-    throw new UsageError(`cannot use ${path} as a disk image: it is ${kindOf(info)}`);
-  }
-  if (info.size > MAX_IMAGE_BYTES) {
     throw new UsageError(
-      `cannot use ${path} as a disk image: it is ${info.size} bytes, more than the ` +
-        `${MAX_IMAGE_BYTES / 1024 / 1024} MiB an xv6 image can sensibly have`,
+      `cannot use ${path} as a ${noun}: not a regular file (it is ${kindOf(info)})`,
+    );
+  }
+  if (info.size > maxBytes) {
+    throw new UsageError(
+      `cannot use ${path} as a ${noun}: it is ${info.size} bytes, more than the ` +
+        `${maxBytes / 1024 / 1024} MiB a ${noun} can sensibly have`,
     );
   }
   try {
     return Deno.readFileSync(path);
   } catch (e) {
-    throw new UsageError(`cannot read disk image ${path}: ${reason(e)}`);
+    throw new UsageError(`cannot read ${noun} ${path}: ${reason(e)}`);
   }
+}
+
+/** The bytes of the image file at path; a UsageError says why it cannot be used. */
+export function readImageFile(path: string): Uint8Array {
+  return readInputFile(path, "--fs", "disk image", MAX_IMAGE_BYTES);
 }

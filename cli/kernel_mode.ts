@@ -8,7 +8,8 @@ import { MAX_CPUS } from "../machine/board.ts";
 import { Ram } from "../machine/ram.ts";
 import { fullSystemBooter, type OtherSystem } from "../userland/fullsystem.ts";
 import { VIRTIO_CHOICES, type VirtioChoice } from "../userland/virtio_layout.ts";
-import { firstLine, UsageError } from "./usage_error.ts";
+import { UsageError } from "./usage_error.ts";
+import { readInputFile } from "./image_file.ts";
 
 /** xv6's Makefile runs QEMU with CPUS := 3. */
 export const DEFAULT_CPUS = 3;
@@ -100,36 +101,9 @@ export function virtioFlag(v: string | undefined): VirtioChoice {
   return c;
 }
 
-/** Why a kernel file cannot be read, in a few words. */
-function reason(e: unknown): string {
-  if (e instanceof Deno.errors.NotFound) return "no such file";
-  if (e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable) {
-    return "permission denied";
-  }
-  if (e instanceof Deno.errors.IsADirectory) return "it is a directory";
-  return firstLine(e);
-}
-
 /** The bytes of the kernel file: a regular file of sane size; a UsageError says why not. */
 export function readKernelFile(path: string): Uint8Array {
-  if (path === "") throw new UsageError("--kernel needs a file name");
-  let info: Deno.FileInfo;
-  try {
-    info = Deno.statSync(path);
-  } catch (e) {
-    throw new UsageError(`cannot read kernel ${path}: ${reason(e)}`);
-  }
-  if (!info.isFile) {
-    throw new UsageError(`cannot use ${path} as a kernel: it is not a regular file`);
-  }
-  if (info.size > MAX_KERNEL_BYTES) {
-    throw new UsageError(`cannot use ${path} as a kernel: it is ${info.size} bytes, too large`);
-  }
-  try {
-    return Deno.readFileSync(path);
-  } catch (e) {
-    throw new UsageError(`cannot read kernel ${path}: ${reason(e)}`);
-  }
+  return readInputFile(path, "--kernel", "kernel", MAX_KERNEL_BYTES);
 }
 
 /** Check that the kernel loads into RAM of this size (an RV64 ELF, segments in RAM). */

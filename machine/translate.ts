@@ -323,6 +323,16 @@ export function findBlocks(
   return blocks;
 }
 
+/** The i64 comparison each conditional branch takes. */
+const BRANCH_CMP: Record<number, number> = {
+  [D.OP_BEQ]: Op.i64_eq,
+  [D.OP_BNE]: Op.i64_ne,
+  [D.OP_BLT]: Op.i64_lt_s,
+  [D.OP_BGE]: Op.i64_ge_s,
+  [D.OP_BLTU]: Op.i64_lt_u,
+  [D.OP_BGEU]: Op.i64_ge_u,
+};
+
 /** Type indexes in every region module. */
 const T_REGION = 0, T_LOAD = 1, T_STORE = 2, T_CODEWRITE = 3, T_MULH = 4, T_CSR = 5;
 /** Imported function indexes. */
@@ -1406,15 +1416,7 @@ class RegionGen {
     // Conditional branch.
     this.rget(a1);
     this.rget(a2);
-    const cmp: Record<number, number> = {
-      [D.OP_BEQ]: Op.i64_eq,
-      [D.OP_BNE]: Op.i64_ne,
-      [D.OP_BLT]: Op.i64_lt_s,
-      [D.OP_BGE]: Op.i64_ge_s,
-      [D.OP_BLTU]: Op.i64_lt_u,
-      [D.OP_BGEU]: Op.i64_ge_u,
-    };
-    f.op(cmp[op]);
+    f.op(BRANCH_CMP[op]);
     f.op(Op.if, 0x40);
     this.depth.push("if");
     goTarget();
@@ -1686,15 +1688,7 @@ class RegionGen {
     }
     this.rget(a1);
     this.rget(a2);
-    const cmp: Record<number, number> = {
-      [D.OP_BEQ]: Op.i64_eq,
-      [D.OP_BNE]: Op.i64_ne,
-      [D.OP_BLT]: Op.i64_lt_s,
-      [D.OP_BGE]: Op.i64_ge_s,
-      [D.OP_BLTU]: Op.i64_lt_u,
-      [D.OP_BGEU]: Op.i64_ge_u,
-    };
-    f.op(cmp[op]);
+    f.op(BRANCH_CMP[op]);
     f.op(Op.if, 0x40);
     this.depth.push("if");
     jump(off + imm, k);
