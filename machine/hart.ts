@@ -151,6 +151,8 @@ const NO_BLOCK = 255;
 const WS_SPIN = 9;
 /** translatePage() results. */
 const TRANSLATED = 1, PENDING = 0, NO_BLOCK_HERE = -1;
+/** Translations of a page that cover only code that has run; later ones cover it all. */
+const WHOLE_AFTER = 2;
 
 export interface HartOptions {
   /** This hart's number (mhartid). */
@@ -241,6 +243,8 @@ export class Hart {
   /** Region keys being compiled in the background, and each key's generation (bumped on drop). */
   private readonly compiling = new Set<number>();
   private readonly regionGen: Uint32Array;
+  /** How often each region key was translated since its page last changed. */
+  private readonly regionCompiles: Uint8Array;
   /** Regions (keys) that inlined code from each RAM page, to drop when it is written. */
   private readonly regionDeps = new Map<number, Set<number>>();
   private tableUsed = 1; // index 0 means "no region"
@@ -293,6 +297,7 @@ export class Hart {
     this.regionIndex = ram.allocInt32((ram.size / PAGE_SIZE) * 3);
     this.regionEntries = new Array((ram.size / PAGE_SIZE) * 3);
     this.regionGen = new Uint32Array((ram.size / PAGE_SIZE) * 3);
+    this.regionCompiles = new Uint8Array((ram.size / PAGE_SIZE) * 3);
     this.regs = ram.allocInt32(66);
     this.ws = ram.allocInt32(16);
     this.regionHelpers = this.makeRegionHelpers();
@@ -420,9 +425,12 @@ export class Hart {
     return this.csrs.nextTimerEvent(this.now());
   }
 
-  /** A store hit a RAM page holding decoded code: every hart drops its copy. */
-  private invalidateCode(page: number): void {
-    this.ram.onCodeWrite(page);
+  /**
+   * A store of `size` bytes at RAM offset p hit a watched page (decoded code, or a page
+   * table): every hart drops what depends on those bytes.
+   */
+  private invalidateCode(p: number, size: number): void {
+    this.ram.onCodeWrite(p, size);
   }
 
   /** This hart's decoded and compiled code from a RAM page is stale: forget it. */
@@ -477,6 +485,7 @@ export class Hart {
   /** Forget one translated region (key page * 3 + set). */
   private dropRegionKey(ri: number): void {
     this.regionGen[ri]++;
+    this.regionCompiles[ri] = 0;
     const idx = this.regionIndex[ri];
     if (idx === 0) return;
     this.table.set(idx, null);
@@ -505,9 +514,9 @@ export class Hart {
         if (f !== 0) return f;
         return this.irqDirty || this.codeWrites !== writes ? -1 : 0;
       },
-      codeWrite: (page) => {
+      codeWrite: (off, size) => {
         const writes = this.codeWrites;
-        this.invalidateCode(page);
+        this.invalidateCode(off, size);
         return this.codeWrites !== writes ? 1 : 0; // decoded code went: leave
       },
       csr: (inst, slo, shi) => {
@@ -596,7 +605,6 @@ export class Hart {
     const page = pageOff >>> 12;
     const ri = page * 3 + set;
     const entries = this.regionEntries[ri] ?? new Set<number>();
-    entries.add(slot);
     const area = this.poolOf[page] * 4096;
     const read = (s: number): readonly [number, number] | null => {
       if (s < 0 || s > 0xffe) return null;
@@ -615,10 +623,24 @@ export class Hart {
       return [w, imm];
     };
     this.executed[(area + slot) >> 1] = 1; // about to run: the block starting here is warm
-    const ran = (s: number) => this.executed[(area + s) >> 1] === 1;
-    const blocks = findBlocks([0], [...entries], read, ran);
-    if (!blocks.some((b) => b.slot === slot)) entries.delete(slot);
+    // A page that keeps finding new paths is translated whole from its third time on,
+    // so it stops being compiled again and again.
+    const whole = this.regionCompiles[ri] >= WHOLE_AFTER;
+    const ran = (s: number) => whole || this.executed[(area + s) >> 1] === 1;
+    let blocks = findBlocks([0], [...entries], read, ran);
+    if (!blocks.some((b) => b.slot === slot)) {
+      // pc inside a block (an interrupt returned there): the interpreter runs on to the
+      // block's end, where translated code takes over; no need to translate again.
+      const inside = blocks.some((b) => b.slot < slot && slot < b.end);
+      if (inside && this.regionIndex[ri] !== 0) return NO_BLOCK_HERE;
+      if (!inside) {
+        entries.add(slot);
+        blocks = findBlocks([0], [...entries], read, ran);
+        if (!blocks.some((b) => b.slot === slot)) entries.delete(slot);
+      }
+    }
     if (blocks.length === 0) return NO_BLOCK_HERE;
+    if (this.regionCompiles[ri] < 255) this.regionCompiles[ri]++;
     this.regionEntries[ri] = entries;
     this.ram.codePage[page] |= this.codeBit;
     const layout = this.layout(set), inline = this.inlineSource(ri);
@@ -728,7 +750,7 @@ export class Hart {
       else if (size === 2) v.setInt16(p0, vlo, true);
       else v.setInt32(p0, vlo, true);
       if (size === 8) v.setInt32(p0 + 4, vhi, true);
-      if (this.ram.codePage[p0 >>> 12]) this.invalidateCode(p0 >>> 12);
+      if (this.ram.codePage[p0 >>> 12]) this.invalidateCode(p0, size);
       return 0;
     }
     // Crosses into the next page: both pages must be writable before any byte changes.
@@ -743,7 +765,7 @@ export class Hart {
       const b = i >= 4 ? vhi >>> ((i - 4) * 8) : vlo >>> (i * 8);
       const p = i < inPage ? p0 + i : p1 + (i - inPage);
       this.bytes[p] = b;
-      if (this.ram.codePage[p >>> 12]) this.invalidateCode(p >>> 12);
+      if (this.ram.codePage[p >>> 12]) this.invalidateCode(p, 1);
     }
     return 0;
   }
@@ -785,7 +807,7 @@ export class Hart {
       if (ok) {
         this.view.setInt32(p, x[a2], true);
         if (dbl) this.view.setInt32(p + 4, x[a2 + 1], true);
-        if (this.ram.codePage[page]) this.invalidateCode(page);
+        if (this.ram.codePage[page]) this.invalidateCode(p, dbl ? 8 : 4);
       }
       x[rd] = ok ? 0 : 1;
       x[rd + 1] = 0;
@@ -830,7 +852,7 @@ export class Hart {
     }
     this.view.setInt32(p, nlo, true);
     if (dbl) this.view.setInt32(p + 4, nhi, true);
-    if (this.ram.codePage[page]) this.invalidateCode(page);
+    if (this.ram.codePage[page]) this.invalidateCode(p, dbl ? 8 : 4);
     x[rd] = olo;
     x[rd + 1] = ohi;
     // A swap that found the same non-zero value (a spinlock someone else holds).
@@ -1599,7 +1621,7 @@ export class Hart {
           if ((hi >>> 6) === 0 && wtag[ti] === tag && (lo & 0xfff) <= 4095) {
             const p = wbase[ti] | (lo & 0xfff);
             view.setInt8(p, x[a2]);
-            if (codePage[p >>> 12] !== 0) this.invalidateCode(p >>> 12);
+            if (codePage[p >>> 12] !== 0) this.invalidateCode(p, 1);
           } else {
             this.cycleNow = startCycles + n;
             const f = this.storeSlow(lo, hi, 1, x[a2], x[a2 + 1]);
@@ -1626,7 +1648,7 @@ export class Hart {
           if ((hi >>> 6) === 0 && wtag[ti] === tag && (lo & 0xfff) <= 4094) {
             const p = wbase[ti] | (lo & 0xfff);
             view.setInt16(p, x[a2], true);
-            if (codePage[p >>> 12] !== 0) this.invalidateCode(p >>> 12);
+            if (codePage[p >>> 12] !== 0) this.invalidateCode(p, 2);
           } else {
             this.cycleNow = startCycles + n;
             const f = this.storeSlow(lo, hi, 2, x[a2], x[a2 + 1]);
@@ -1653,7 +1675,7 @@ export class Hart {
           if ((hi >>> 6) === 0 && wtag[ti] === tag && (lo & 0xfff) <= 4092) {
             const p = wbase[ti] | (lo & 0xfff);
             view.setInt32(p, x[a2], true);
-            if (codePage[p >>> 12] !== 0) this.invalidateCode(p >>> 12);
+            if (codePage[p >>> 12] !== 0) this.invalidateCode(p, 4);
           } else {
             this.cycleNow = startCycles + n;
             const f = this.storeSlow(lo, hi, 4, x[a2], x[a2 + 1]);
@@ -1681,7 +1703,7 @@ export class Hart {
             const p = wbase[ti] | (lo & 0xfff);
             view.setInt32(p, x[a2], true);
             view.setInt32(p + 4, x[a2 + 1], true);
-            if (codePage[p >>> 12] !== 0) this.invalidateCode(p >>> 12);
+            if (codePage[p >>> 12] !== 0) this.invalidateCode(p, 8);
           } else {
             this.cycleNow = startCycles + n;
             const f = this.storeSlow(lo, hi, 8, x[a2], x[a2 + 1]);

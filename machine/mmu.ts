@@ -55,7 +55,7 @@
 // walk cache remembers the last level-0 table reached, keyed by the 2 MiB region
 // of the address, so consecutive misses nearby read one PTE, not three.
 
-import { KERNBASE, PAGE_SIZE, Ram } from "./ram.ts";
+import { KERNBASE, PAGE_SIZE, PT_BIT, Ram } from "./ram.ts";
 import type { Bus } from "./bus.ts";
 
 /** Access kinds: which TLB, permission and fault cause apply. */
@@ -82,8 +82,7 @@ export function tlbIndex(tag: number): number {
   return (tag ^ (tag >>> 20)) & TLB_MASK;
 }
 
-/** The bit of ram.codePage that marks a page a walk read a PTE from. */
-export const PT_BIT = 0x100;
+export { PT_BIT } from "./ram.ts";
 /** Context numbers (0..63) the dirty and page-table bit masks can hold. */
 const CONTEXTS = 64;
 /**
@@ -377,6 +376,7 @@ export class Mmu {
       if ((pteLo & PTE_V) === 0 || writeOnly || (pteHi >>> 22) !== 0) {
         return this.fault(PAGE_FAULT[acc], lo, hi);
       }
+      this.ram.markPtSlot(off); // a valid entry: cached translations depend on it
       if ((pteLo & (PTE_R | PTE_X)) !== 0) {
         this.leafLo = pteLo;
         this.leafHi = pteHi;
@@ -428,7 +428,7 @@ export class Mmu {
     // Decoded code in that page must go; the page-table watch does not care (no
     // cached translation depends on A or D).
     const page = this.leafOff >>> 12;
-    if ((this.ram.codePage[page] & ~PT_BIT) !== 0) this.ram.onCodeWrite(page);
+    if ((this.ram.codePage[page] & ~PT_BIT) !== 0) this.ram.onCodeWrite(this.leafOff, 8);
   }
 
   /** Cache a translation (VAs below 2^38 only, so the VPN fits 26 bits of the tag). */

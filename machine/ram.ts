@@ -12,6 +12,8 @@ export const PAGE_SIZE = 4096;
 export const RAM_PAGES = RAM_SIZE / PAGE_SIZE;
 /** Memory above RAM for the state of up to 8 harts (registers, CSRs, TLBs). */
 export const STATE_BYTES = 48 * 1024 * 1024;
+/** The bit of codePage that marks a page an MMU walk read a page-table entry from. */
+export const PT_BIT = 0x100;
 
 export class Ram {
   /** Byte view of RAM; index = physical address - KERNBASE. */
@@ -26,6 +28,12 @@ export class Ram {
    * from it. In WebAssembly memory, where translated stores check it.
    */
   readonly codePage: Uint16Array;
+  /**
+   * One bit per 8-byte slot of RAM: set when an MMU walk found a valid page-table entry
+   * there, so a cached translation may depend on it. A write elsewhere in a page-table
+   * page (filling an invalid entry, as a page fault does) leaves every TLB as it is.
+   */
+  readonly ptSlots: Int32Array;
   /** Who to tell (page index, and the page's bits) when a write touches a flagged page. */
   private readonly codeListeners: ((page: number, bits: number) => void)[] = [];
 
@@ -55,6 +63,7 @@ export class Ram {
     this.bytes = new Uint8Array(buf, 0, size);
     this.view = new DataView(buf, 0, size);
     this.words = new Int32Array(buf, 0, size / 4);
+    this.ptSlots = new Int32Array(size / 256);
     this.codePage = new Uint16Array(
       buf as ArrayBuffer,
       this.alloc(2 * (size / PAGE_SIZE)),
@@ -80,11 +89,33 @@ export class Ram {
     this.codeListeners.push(fn);
   }
 
-  /** A page flagged in codePage was written: tell every hart (and its MMU), then unflag it. */
-  onCodeWrite(page: number): void {
+  /**
+   * A write of len bytes at RAM offset off (within one page) hit a page flagged in
+   * codePage: tell every hart (and its MMU), then unflag the page. A page only MMUs
+   * watch, written where no walk found a valid entry, stays watched and nobody is told.
+   */
+  onCodeWrite(off: number, len: number): void {
+    const page = off >>> 12;
     const bits = this.codePage[page];
+    if (bits === PT_BIT && !this.ptSlotsHit(off, len)) return;
     this.codePage[page] = 0;
+    this.ptSlots.fill(0, page * 16, page * 16 + 16);
     for (const fn of this.codeListeners) fn(page, bits);
+  }
+
+  /** Does [off, off+len) overlap a slot holding a page-table entry a walk relied on? */
+  private ptSlotsHit(off: number, len: number): boolean {
+    const first = off >>> 3, last = (off + len - 1) >>> 3;
+    for (let s = first; s <= last; s++) {
+      if ((this.ptSlots[s >>> 5] & (1 << (s & 31))) !== 0) return true;
+    }
+    return false;
+  }
+
+  /** An MMU walk found a valid page-table entry at RAM offset off (see ptSlots). */
+  markPtSlot(off: number): void {
+    const s = off >>> 3;
+    this.ptSlots[s >>> 5] |= 1 << (s & 31);
   }
 
   /** True when [pa, pa+len) lies inside RAM. */
@@ -94,10 +125,11 @@ export class Ram {
 
   /** Tell the hart about writes to pages it has decoded code from. */
   touched(pa: number, len: number): void {
-    const first = (pa - KERNBASE) >>> 12;
-    const last = (pa - KERNBASE + Math.max(len, 1) - 1) >>> 12;
-    for (let p = first; p <= last; p++) {
-      if (this.codePage[p]) this.onCodeWrite(p);
+    const start = pa - KERNBASE, end = start + Math.max(len, 1);
+    for (let p = start >>> 12; p <= (end - 1) >>> 12; p++) {
+      if (this.codePage[p] === 0) continue;
+      const from = Math.max(start, p * PAGE_SIZE), to = Math.min(end, (p + 1) * PAGE_SIZE);
+      this.onCodeWrite(from, to - from);
     }
   }
 

@@ -103,10 +103,10 @@ export interface RegionHelpers {
     steps: number,
   ): number;
   /**
-   * A store hit RAM page `page`, which is watched (decoded code, or a page table):
-   * returns 1 when code was dropped (this region may be stale: leave), else 0.
+   * A store of `size` bytes at RAM offset `off` hit a watched page (decoded code, or a
+   * page table): returns 1 when code was dropped (this region may be stale: leave), else 0.
    */
-  codeWrite(page: number): number;
+  codeWrite(off: number, size: number): number;
   /** MULH, MULHSU, MULHU: the high 64 bits into scratch. */
   mulh(kind: number, alo: number, ahi: number, blo: number, bhi: number): void;
   /**
@@ -359,7 +359,7 @@ export function buildRegion(
       { params: [I32], results: [I32] },
       { params: [I32, I32, I32, I32], results: [I32] },
       { params: [I32, I32, I32, I32, I32, I32], results: [I32] },
-      { params: [I32], results: [I32] },
+      { params: [I32, I32], results: [I32] },
       { params: [I32, I32, I32, I32, I32], results: [] },
       { params: [I32, I32, I32], results: [I32] },
     ],
@@ -1175,7 +1175,7 @@ class RegionGen {
     this.ramOffset(L.storeBases);
     f.get(this.p).get(this.v).mem(direct, Math.min(3, Math.log2(size)), 0);
     // A watched page: tell the hart, and leave if it dropped code (this region may be stale).
-    this.watchCheck(off, k, ilen);
+    this.watchCheck(off, k, ilen, size);
     f.op(Op.else);
     f.get(this.a).op(Op.i32_wrap_i64);
     f.get(this.a).i64(32, 0).op(Op.i64_shr_u, Op.i32_wrap_i64);
@@ -1257,20 +1257,21 @@ class RegionGen {
     f.get(this.w);
     this.rset(rd);
     // Watched pages: as for stores.
-    this.watchCheck(off, k, ilen);
+    this.watchCheck(off, k, ilen, dbl ? 8 : 4);
   }
 
   /**
-   * After a store to RAM offset p (local): if the page is watched (ram.codePage), tell
-   * the hart, and leave right after the store when that dropped decoded code.
+   * After a store of `size` bytes to RAM offset p (local): if the page is watched
+   * (ram.codePage), tell the hart, and leave right after the store when that dropped
+   * decoded code.
    */
-  private watchCheck(off: number, k: number, ilen: number): void {
+  private watchCheck(off: number, k: number, ilen: number, size: number): void {
     const f = this.f, L = this.L;
     f.get(this.p).i32(11).op(Op.i32_shr_u).i32(-2).op(Op.i32_and);
     f.mem(Op.i32_load16_u, 1, L.codePage);
     f.op(Op.if, 0x40);
     this.depth.push("if");
-    f.get(this.p).i32(12).op(Op.i32_shr_u).opU(Op.call, F_CODEWRITE);
+    f.get(this.p).i32(size).opU(Op.call, F_CODEWRITE);
     f.op(Op.if, 0x40);
     this.depth.push("if");
     this.leaveAfter(off, k, ilen);

@@ -601,7 +601,7 @@ for (const legacy of [true, false]) {
     const page = (DATA - KERNBASE) >>> 12;
     const seen: number[] = [];
     RAM.codePage[page] = 1;
-    RAM.onCodeWrite = (p) => seen.push(p);
+    RAM.onCodeWrite = (off) => seen.push(off >>> 12);
     try {
       d.rw(BLK_T_IN, 0, 512);
     } finally {

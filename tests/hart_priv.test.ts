@@ -116,6 +116,32 @@ privTest("M -> S -> U and back: mret, sret, a delegated ecall, an undelegated eb
   assert.equal(pc(hart), BigInt(M_TRAP));
 });
 
+privTest(
+  "a trap handler returning into the middle of a translated block translates nothing again",
+  () => {
+    // Eight loads that fault (no memory at 0x10), each followed by a count; the handler
+    // skips the load, so every mret lands inside the loop's block, at eight places.
+    const body: number[] = [];
+    for (let i = 0; i < 8; i++) body.push(E.ld(0, 6, 0), E.addi(10, 10, 1));
+    const hart = boot([
+      [M_CODE, [
+        E.csrrw(0, MTVEC, 8),
+        ...body,
+        E.addi(11, 11, -1),
+        E.bne(11, 0, -4 * body.length - 4),
+        SPIN,
+      ]],
+      [M_TRAP, [E.csrrs(5, MEPC, 0), E.addi(5, 5, 4), E.csrrw(0, MEPC, 5), 0x30200073]],
+    ], { 6: 0x10n, 8: BigInt(M_TRAP), 11: 50n });
+    hart.run(100_000);
+    assert.equal(reg(hart, 10), 400n);
+    assert.equal(reg(hart, 11), 0n);
+    assert.equal(pc(hart), BigInt(M_CODE + 4 + 4 * body.length + 8));
+    // The first translation, then the handler and the exit path once each has run.
+    assert.ok(hart.regionsCompiled <= 3, `${hart.regionsCompiled} translations of one page`);
+  },
+);
+
 privTest("ecall causes by mode: 8 from U, 9 from S, 11 from M; medeleg cannot delegate 11", () => {
   const hart = boot([
     [M_CODE, [E.csrrw(0, MEDELEG, 7), E.csrrs(6, MEDELEG, 0), E.csrrw(0, MTVEC, 8), E.ecall()]],

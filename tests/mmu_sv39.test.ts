@@ -311,6 +311,36 @@ modeTest("lazy-allocation pattern: fault, map, flush, resume at sepc", () => {
   assert.equal(ram.read32(pa + 4), 9);
 });
 
+modeTest(
+  "filling an invalid PTE keeps cached translations; rewriting a used one drops them",
+  () => {
+    const { ram, hart, pt } = vmSetup([E.lui(1, 0x20), E.lw(3, 1, 0), E.ecall()]);
+    const a = pt.alloc(), b = pt.alloc(), c = pt.alloc();
+    ram.write32(a, 111);
+    ram.write32(b, 222);
+    pt.map(0x20000, a, R | W | U);
+    hart.sfenceVma();
+    const run = () => (setPc(hart, 0n), hart.run(100));
+    assert.equal(run(), 8);
+    assert.equal(reg(hart, 3), 111n);
+    // A page fault handler's work: an invalid PTE in the same table page becomes valid.
+    pt.map(0x21000, c, R | W | U);
+    hart.sfenceVma();
+    // Back door (no write notice): point 0x20000 at page b. A kept TLB entry still reads a.
+    const pte = ptePa(pt, 0x20000);
+    const moved = Math.floor(b / 4096) * 1024 + (ram.read64(pte) % 1024);
+    ram.view.setUint32(pte - KERNBASE, moved % 2 ** 32, true);
+    ram.view.setUint32(pte - KERNBASE + 4, Math.floor(moved / 2 ** 32), true);
+    assert.equal(run(), 8);
+    assert.equal(reg(hart, 3), 111n, "the translation of 0x20000 was not dropped");
+    // The same PTE written as a kernel writes it, then sfence.vma: page b is seen.
+    ram.write64(pte, moved);
+    hart.sfenceVma();
+    assert.equal(run(), 8);
+    assert.equal(reg(hart, 3), 222n);
+  },
+);
+
 modeTest("page-crossing accesses translate both pages", () => {
   const { ram, hart, pt } = vmSetup([E.ld(2, 1, 0), E.sd(3, 1, 0), E.ecall()]);
   const p1 = pt.alloc(), p2 = pt.alloc();
