@@ -10,6 +10,7 @@
 
 import { type DebugTarget, REG_PC, type StopEvent } from "./debug.ts";
 import { targetXml } from "./gdb_target_xml.ts";
+import { letEventsIn, yieldDue } from "./host.ts";
 import {
   binaryToBytes,
   escapeBinary,
@@ -98,6 +99,7 @@ export class GdbStub {
 
   /** Run the machine under gdb's control until it halts, gdb kills it, or close() is called. */
   async run(): Promise<StubExit> {
+    let lastYield = performance.now();
     while (this.exit === null) {
       if (!this.running) {
         await new Promise<void>((r) => {
@@ -111,8 +113,11 @@ export class GdbStub {
       if (ev !== null) this.stopped(ev);
       else if (this.interruptWanted) this.stopped({ kind: "interrupt", hart: this.cHart });
       if (!this.running) continue;
-      // Let gdb's bytes in (and wait for anything at all when the machine is idle).
-      await (this.opts.idle?.() ?? new Promise((r) => setTimeout(r, 0)));
+      // Let gdb's bytes in now and then (and wait for anything at all when the machine is idle).
+      const idle = this.opts.idle?.() ?? null;
+      if (idle === null && !yieldDue(lastYield)) continue;
+      await (idle ?? letEventsIn());
+      lastYield = performance.now();
     }
     await this.writing; // the last reply (W00) goes out before the socket closes
     this.shutdown();

@@ -197,3 +197,20 @@ export class StdinPump {
     while (!this.ended) await this.next();
   }
 }
+
+/**
+ * How often a running machine lets the event loop in (keystrokes, signals, gdb's
+ * bytes), in milliseconds. Each visit costs about 2 ms (a zero timeout), so a visit
+ * after every slice would leave the host idle most of the time.
+ */
+export const YIELD_MS = 25;
+
+/** A zero-delay timeout: lets pending events in. */
+export function letEventsIn(): Promise<void> {
+  return new Promise((r) => setTimeout(r, 0));
+}
+
+/** Is it time to let the event loop in again (YIELD_MS since `since`)? */
+export function yieldDue(since: number): boolean {
+  return performance.now() - since >= YIELD_MS;
+}

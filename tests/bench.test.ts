@@ -14,6 +14,7 @@ import {
 import { modesText, TestKernel } from "./bench_fullsystem.ts";
 import {
   childTicks,
+  cpuRatioFigures,
   parseStats,
   qemuArgs,
   ratioFigures,
@@ -25,7 +26,8 @@ import { statsTable } from "../cli/stats.ts";
 import { V8_FLAGS } from "../tools/v8_flags.ts";
 
 Deno.test("bench: no arguments measure the default figures once", () => {
-  assertEquals(parseBenchArgs([]), { runs: 1, kernel: null, help: false });
+  assertEquals(parseBenchArgs([]), { runs: 1, qemu: false, kernel: null, help: false });
+  assert(parseBenchArgs(["--qemu"]).qemu);
   assertEquals(parseBenchArgs(["--runs", "3"]).runs, 3);
   assert(parseBenchArgs(["-h"]).help);
 });
@@ -46,6 +48,7 @@ Deno.test("bench: --kernel and its flags", () => {
   ]);
   assertEquals(o, {
     runs: 5,
+    qemu: false,
     help: false,
     kernel: { kernel: "k", fs: "fs.img", cpus: 2, qemu: true, grade: true, usertestsArgs: "-q" },
   });
@@ -70,7 +73,6 @@ Deno.test("bench: --kernel and its flags", () => {
 Deno.test("bench: bad command lines are refused with one line", () => {
   const bad: [string[], RegExp][] = [
     [["--fs", "i"], /--fs goes with --kernel/],
-    [["--qemu"], /--qemu goes with --kernel/],
     [["--cpus", "2"], /--cpus goes with --kernel/],
     [["--usertests-args", "-q"], /--usertests-args goes with --kernel/],
     [["--kernel", "k"], /--kernel needs --fs IMG/],
@@ -215,6 +217,21 @@ Deno.test("bench: ratios only with QEMU's figures", () => {
       qemu_usertests_cpu_seconds: 4,
     }),
     { usertests_wall_ratio: 2.5, usertests_cpu_ratio: "n/a" },
+  );
+  // The test kernel's cpu N: xv6lazy's CPU seconds come from its instructions and CPU MIPS.
+  assertEquals(
+    cpuRatioFigures({
+      fullsystem_user_instructions: 2e9,
+      fullsystem_user_cpu_mips: 1000,
+      fullsystem_user_seconds: 3,
+      qemu_fullsystem_user_seconds: 2,
+      qemu_fullsystem_user_cpu_seconds: 4,
+    }),
+    {
+      qemu_fullsystem_user_mips: 1000,
+      fullsystem_user_cpu_ratio: 0.5,
+      fullsystem_user_wall_ratio: 1.5,
+    },
   );
 });
 

@@ -30,6 +30,14 @@
 //   fullsystem_touch_fault_rate, fullsystem_touch_mips, fullsystem_touch_modes
 //                 the page-touching workload (touch N, several times): every page faulted
 //                 in from U by the kernel, then all freed
+//   qemu_fullsystem_user_seconds, qemu_fullsystem_user_cpu_seconds
+//                 (--qemu) the same cpu N under qemu-system-riscv64 (one hart, the same
+//                 board and disk): the run typing `cpu N` less the run typing `cpu 1`, so
+//                 QEMU's start and the boot drop out
+//   qemu_fullsystem_user_mips, fullsystem_user_cpu_ratio, fullsystem_user_wall_ratio
+//                 QEMU's MIPS on it (the same instructions; compare hart_mips for the
+//                 built-in kernel's hart), and xv6lazy's time over QEMU's (above 1:
+//                 xv6lazy is slower)
 //
 // A real xv6 kernel (--kernel K --fs IMG; tests/bench_kernel.ts), instead of the above:
 //   kernel_file, kernel_fs, kernel_cpus, kernel_virtio (the layout QEMU is given),
@@ -50,7 +58,7 @@
 //                 xv6lazy's usertests time over QEMU's (above 1: xv6lazy is slower)
 //
 // Reproduce:
-//   deno task bench [--runs N]
+//   deno task bench [--qemu] [--runs N]
 //   deno task bench --kernel K --fs IMG [--cpus N] [--qemu] [--no-grade]
 //                   [--usertests-args "ARGS"] [--runs N]
 //
@@ -68,7 +76,9 @@ import { V8_FLAGS } from "../tools/v8_flags.ts";
 import {
   benchKernelGrade,
   benchKernelUsertests,
+  benchQemuTestKernel,
   benchQemuUsertests,
+  cpuRatioFigures,
   type KernelBenchOptions,
   kernelLayout,
   ratioFigures,
@@ -118,11 +128,16 @@ export const FIGURES: readonly string[] = [
   "qemu_usertests_wall_seconds",
   "qemu_usertests_cpu_seconds",
   "qemu_usertests_passed",
+  "qemu_fullsystem_user_seconds",
+  "qemu_fullsystem_user_cpu_seconds",
+  "qemu_fullsystem_user_mips",
+  "fullsystem_user_cpu_ratio",
+  "fullsystem_user_wall_ratio",
   "usertests_wall_ratio",
   "usertests_cpu_ratio",
 ];
 
-const USAGE = `usage: deno task bench [--runs N]
+const USAGE = `usage: deno task bench [--qemu] [--runs N]
        deno task bench --kernel K --fs IMG [--cpus N] [--qemu] [--no-grade]
                        [--usertests-args "ARGS"] [--runs N]
 `;
@@ -133,6 +148,8 @@ export class BenchUsageError extends Error {}
 /** What to measure. */
 export interface BenchOptions {
   runs: number;
+  /** Default run: also time the test kernel's cpu workload under qemu-system-riscv64. */
+  qemu: boolean;
   /** The real kernel's figures instead of the default ones, or null. */
   kernel: KernelBenchOptions | null;
   help: boolean;
@@ -200,10 +217,10 @@ export function parseBenchArgs(args: string[]): BenchOptions {
   const runs = values.runs === undefined ? 1 : count("runs", values.runs, 1);
   const help = values.help ?? false;
   if (values.kernel === undefined) {
-    for (const flag of ["fs", "cpus", "qemu", "no-grade", "usertests-args"] as const) {
+    for (const flag of ["fs", "cpus", "no-grade", "usertests-args"] as const) {
       if (values[flag] !== undefined) throw new BenchUsageError(`--${flag} goes with --kernel K`);
     }
-    return { runs, kernel: null, help };
+    return { runs, qemu: values.qemu ?? false, kernel: null, help };
   }
   if (values.kernel === "") throw new BenchUsageError("--kernel needs a file name");
   if (values.fs === undefined || values.fs === "") {
@@ -211,6 +228,7 @@ export function parseBenchArgs(args: string[]): BenchOptions {
   }
   return {
     runs,
+    qemu: false,
     help,
     kernel: {
       kernel: values.kernel,
@@ -372,7 +390,11 @@ async function main(args: string[]): Promise<number> {
   await measure(opts.runs, benchFaults);
   await measure(opts.runs, benchUsertests);
   await measure(opts.runs, benchGrade);
-  await measure(opts.runs, benchTestKernel);
+  const tk = await measure(opts.runs, benchTestKernel);
+  if (opts.qemu) {
+    const q = await measure(opts.runs, benchQemuTestKernel);
+    report(cpuRatioFigures({ ...tk, ...q }));
+  }
   return 0;
 }
 

@@ -18,7 +18,9 @@
 import { join } from "../machine/deps.ts";
 import { guessLayout, type VirtioLayout } from "../userland/virtio_layout.ts";
 import { PromptCounter } from "../userland/typing.ts";
-import { type Figures, modesText } from "./bench_fullsystem.ts";
+import { CPU_ROUNDS, type Figures, modesText } from "./bench_fullsystem.ts";
+import { metalDisk } from "./metal_harness.ts";
+import { METAL_DIR } from "../userland/build.ts";
 import { V8_FLAGS } from "../tools/v8_flags.ts";
 
 /** main.ts, run as a user runs it. */
@@ -343,5 +345,55 @@ export function ratioFigures(f: Figures): Figures {
   return {
     usertests_wall_ratio: ratio(f.kernel_usertests_wall_seconds, f.qemu_usertests_wall_seconds),
     usertests_cpu_ratio: ratio(f.kernel_usertests_cpu_seconds, f.qemu_usertests_cpu_seconds),
+  };
+}
+
+/** The test kernel's `line` under qemu-system-riscv64 (one hart), typed at its prompt. */
+async function qemuTestKernel(line: string): Promise<ChildResult> {
+  const kernel = join(METAL_DIR, "bin", "testkernel");
+  const dir = Deno.makeTempDirSync({ prefix: "xv6lazy-bench-" });
+  const disk = join(dir, "disk.img");
+  Deno.writeFileSync(disk, metalDisk());
+  try {
+    const r = await runChild(
+      "qemu-system-riscv64",
+      qemuArgs(kernel, disk, 1, kernelLayout(kernel)),
+      typeAtPrompt(line),
+    );
+    if (r.timedOut || !r.stdout.includes(`${line}: `)) {
+      throw new Error(`testkernel '${line}' under QEMU did not finish: ${r.stdout.slice(-300)}`);
+    }
+    return r;
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+/** cpu N (the bench's CPU-bound U-mode workload) under QEMU, less QEMU's start and boot. */
+export async function benchQemuTestKernel(): Promise<Figures> {
+  const full = await qemuTestKernel(`cpu ${CPU_ROUNDS}`);
+  const base = await qemuTestKernel("cpu 1");
+  const cpu = full.cpuSeconds !== null && base.cpuSeconds !== null
+    ? full.cpuSeconds - base.cpuSeconds
+    : "n/a";
+  return {
+    qemu_fullsystem_user_seconds: full.seconds - base.seconds,
+    qemu_fullsystem_user_cpu_seconds: cpu,
+  };
+}
+
+/** xv6lazy's time for the test kernel's cpu N over QEMU's (added after the medians). */
+export function cpuRatioFigures(f: Figures): Figures {
+  const ratio = (a: unknown, b: unknown) =>
+    typeof a === "number" && typeof b === "number" && b > 0 ? a / b : "n/a";
+  const n = f.fullsystem_user_instructions, mips = f.fullsystem_user_cpu_mips;
+  const cpu = typeof n === "number" && typeof mips === "number" ? n / mips / 1e6 : "n/a";
+  const qs = f.qemu_fullsystem_user_seconds;
+  return {
+    qemu_fullsystem_user_mips: typeof n === "number" && typeof qs === "number" && qs > 0
+      ? n / qs / 1e6
+      : "n/a",
+    fullsystem_user_cpu_ratio: ratio(cpu, f.qemu_fullsystem_user_cpu_seconds),
+    fullsystem_user_wall_ratio: ratio(f.fullsystem_user_seconds, f.qemu_fullsystem_user_seconds),
   };
 }

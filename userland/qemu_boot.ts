@@ -17,7 +17,7 @@ import { Board, MAX_CPUS } from "../machine/board.ts";
 import { BoardDebug } from "../machine/board_debug.ts";
 import { ConsoleDevice } from "../machine/console.ts";
 import { GdbStub } from "../machine/gdbstub.ts";
-import { OutputBuffer, StdinPump, writeErr, writeErrQuiet } from "../machine/host.ts";
+import { OutputBuffer, StdinPump, writeErr, writeErrQuiet, yieldDue } from "../machine/host.ts";
 import type { QemuConfig } from "./qemu_args.ts";
 import { QemuDisk } from "./qemu_disk.ts";
 import { ConsoleMux } from "./qemu_console.ts";
@@ -167,6 +167,7 @@ class QemuMachine {
 
   /** Without gdb: slices until the guest powers off or the run is ended. */
   private async runFree(): Promise<void> {
+    let lastYield = performance.now();
     while (this.ending === null) {
       if (this.paused) {
         await this.nap(NAP_MS * 10);
@@ -175,7 +176,9 @@ class QemuMachine {
       const state = this.board.run(SLICE);
       this.afterSlice();
       if (state === "halted") return;
+      if (state !== "waiting" && !yieldDue(lastYield)) continue;
       await this.nap(state === "waiting" ? NAP_MS : 0);
+      lastYield = performance.now();
     }
   }
 

@@ -19,6 +19,7 @@ import { boot, type BootOptions, type KernelStats, type System } from "../kernel
 import { ConsoleDevice } from "../machine/console.ts";
 import {
   enterRawMode,
+  letEventsIn,
   OutputBuffer,
   restoreTerminal,
   stdinKind,
@@ -26,6 +27,7 @@ import {
   writeErr,
   writeErrQuiet,
   writeOut,
+  yieldDue,
 } from "../machine/host.ts";
 import { EXIT_PANIC, EXIT_STOPPED } from "../cli/exits.ts";
 import { TICKS_PER_SECOND } from "./grade_run.ts";
@@ -261,9 +263,9 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
         continue;
       }
       const now = performance.now();
-      if (now - lastYield > 20) {
+      if (yieldDue(lastYield)) {
         // Let the stdin reader deliver keystrokes.
-        await new Promise((r) => setTimeout(r, 0));
+        await letEventsIn();
         lastYield = performance.now();
       }
     }
