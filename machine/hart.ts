@@ -29,7 +29,7 @@
 // faults again still moves time, so no guest can stop the clock). The board sets
 // `timeBase` so that the time the hart sees is timeBase + cycles.
 
-import { PAGE_SIZE, Ram } from "./ram.ts";
+import { PAGE_SIZE, PT_BIT, Ram } from "./ram.ts";
 import * as D from "./decode.ts";
 import { decode16, decode32 } from "./decode.ts";
 import { div64, divu64, mul64, mulh64, mulhsu64, mulhu64, res } from "./arith.ts";
@@ -61,7 +61,6 @@ import {
   CAUSE_STORE_ACCESS as CAUSE_STORE_ACCESS_FAULT,
   MMIO,
   Mmu,
-  PT_BIT,
   SET_M,
   TLB_MASK,
 } from "./mmu.ts";

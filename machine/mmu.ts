@@ -82,7 +82,6 @@ export function tlbIndex(tag: number): number {
   return (tag ^ (tag >>> 20)) & TLB_MASK;
 }
 
-export { PT_BIT } from "./ram.ts";
 /** Context numbers (0..63) the dirty and page-table bit masks can hold. */
 const CONTEXTS = 64;
 /**

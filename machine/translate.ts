@@ -333,6 +333,17 @@ const BRANCH_CMP: Record<number, number> = {
   [D.OP_BGEU]: Op.i64_ge_u,
 };
 
+/** The WebAssembly load each RISC-V load becomes on a TLB hit (sign or zero extension). */
+const LOAD_OP: Record<number, number> = {
+  [D.OP_LB]: Op.i64_load8_s,
+  [D.OP_LBU]: Op.i64_load8_u,
+  [D.OP_LH]: Op.i64_load16_s,
+  [D.OP_LHU]: Op.i64_load16_u,
+  [D.OP_LW]: Op.i64_load32_s,
+  [D.OP_LWU]: Op.i64_load32_u,
+  [D.OP_LD]: Op.i64_load,
+};
+
 /** Type indexes in every region module. */
 const T_REGION = 0, T_LOAD = 1, T_STORE = 2, T_CODEWRITE = 3, T_MULH = 4, T_CSR = 5;
 /** Imported function indexes. */
@@ -1114,22 +1125,13 @@ class RegionGen {
       : op === D.OP_LD
       ? 8
       : 4;
-    const direct: Record<number, number> = {
-      [D.OP_LB]: Op.i64_load8_s,
-      [D.OP_LBU]: Op.i64_load8_u,
-      [D.OP_LH]: Op.i64_load16_s,
-      [D.OP_LHU]: Op.i64_load16_u,
-      [D.OP_LW]: Op.i64_load32_s,
-      [D.OP_LWU]: Op.i64_load32_u,
-      [D.OP_LD]: Op.i64_load,
-    };
     this.rget(a1);
     f.i64(imm, imm >> 31).op(Op.i64_add).set(this.a);
     this.tlbCheck(L.loadTags, size);
     f.op(Op.if, I64);
     this.depth.push("if");
     this.ramOffset(L.loadBases);
-    f.get(this.p).mem(direct[op], Math.min(3, Math.log2(size)), 0);
+    f.get(this.p).mem(LOAD_OP[op], Math.min(3, Math.log2(size)), 0);
     f.op(Op.else);
     // Slow path: helper, fault exit, then the value from scratch (extended as the op says).
     f.get(this.a).op(Op.i32_wrap_i64);
@@ -1141,7 +1143,7 @@ class RegionGen {
     this.depth.push("if");
     this.faultAt(off, k);
     this.close();
-    f.i32(0).mem(direct[op], Math.min(3, Math.log2(size)), L.scratch);
+    f.i32(0).mem(LOAD_OP[op], Math.min(3, Math.log2(size)), L.scratch);
     this.close();
     this.rset(rd);
   }

@@ -337,10 +337,13 @@ export async function benchQemuUsertests(o: KernelBenchOptions): Promise<Figures
   };
 }
 
+/** a / b when both are numbers and b is positive, else "n/a" (a figure that was not measured). */
+function ratio(a: unknown, b: unknown): number | string {
+  return typeof a === "number" && typeof b === "number" && b > 0 ? a / b : "n/a";
+}
+
 /** xv6lazy's time over QEMU's for the same usertests run (added after the medians). */
 export function ratioFigures(f: Figures): Figures {
-  const ratio = (a: unknown, b: unknown) =>
-    typeof a === "number" && typeof b === "number" && b > 0 ? a / b : "n/a";
   if (f.qemu_usertests_wall_seconds === undefined) return {};
   return {
     usertests_wall_ratio: ratio(f.kernel_usertests_wall_seconds, f.qemu_usertests_wall_seconds),
@@ -384,15 +387,11 @@ export async function benchQemuTestKernel(): Promise<Figures> {
 
 /** xv6lazy's time for the test kernel's cpu N over QEMU's (added after the medians). */
 export function cpuRatioFigures(f: Figures): Figures {
-  const ratio = (a: unknown, b: unknown) =>
-    typeof a === "number" && typeof b === "number" && b > 0 ? a / b : "n/a";
   const n = f.fullsystem_user_instructions, mips = f.fullsystem_user_cpu_mips;
   const cpu = typeof n === "number" && typeof mips === "number" ? n / mips / 1e6 : "n/a";
-  const qs = f.qemu_fullsystem_user_seconds;
+  const mipsOverQemu = ratio(n, f.qemu_fullsystem_user_seconds);
   return {
-    qemu_fullsystem_user_mips: typeof n === "number" && typeof qs === "number" && qs > 0
-      ? n / qs / 1e6
-      : "n/a",
+    qemu_fullsystem_user_mips: typeof mipsOverQemu === "number" ? mipsOverQemu / 1e6 : "n/a",
     fullsystem_user_cpu_ratio: ratio(cpu, f.qemu_fullsystem_user_cpu_seconds),
     fullsystem_user_wall_ratio: ratio(f.fullsystem_user_seconds, f.qemu_fullsystem_user_seconds),
   };

@@ -262,7 +262,6 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
         lastYield = performance.now();
         continue;
       }
-      const now = performance.now();
       if (yieldDue(lastYield)) {
         // Let the stdin reader deliver keystrokes.
         await letEventsIn();
