@@ -14,6 +14,15 @@
 // hart waits, time jumps to the next timer event, and with none the board is idle
 // until the host types something.
 //
+// Idle spinning. Older xv6 schedulers idle without WFI: they scan the process table
+// over and over, on the stack the hart booted on. A hart that ends SPIN_TURNS turns in
+// a row there, having retired no user-mode instruction, counts as spinning; its turns
+// shrink to QUANTUM / SPIN_SHARE steps, while
+// time still moves on by a whole quantum per round: it runs as a slower hart would.
+// The first turn in which it leaves that loop gives it whole turns again. Nothing
+// here depends on the host, so runs stay deterministic; the ISA promises nothing about
+// the relative speed of harts.
+//
 // Time. mtime counts at 10 MHz; one step of a hart (an instruction or a trap) takes
 // one tick of mtime, so xv6's usual 1,000,000-tick timer interval is a million steps.
 
@@ -56,6 +65,10 @@ export type DebugRunState = BoardState | "break";
 export const QUANTUM = 10_000;
 /** mtime ticks per second (QEMU virt's timebase). */
 export const TIMEBASE_HZ = 10_000_000;
+/** Idle turns in a row (see above) after which a hart counts as spinning. */
+export const SPIN_TURNS = 3;
+/** A spinning hart's turn is QUANTUM / SPIN_SHARE steps. */
+export const SPIN_SHARE = 16;
 /** Most harts a board may have (xv6's NCPU). */
 export const MAX_CPUS = 8;
 
@@ -84,6 +97,8 @@ export class Board {
   private midLeft = 0;
   /** The hart that reached a breakpoint, after run() answered "break". */
   breakHart = -1;
+  /** Per hart: turns in a row in which it retired no user-mode instruction. */
+  private readonly idleTurns: number[] = [];
 
   /** Build the board, load the kernel, and put every hart at its entry point. */
   constructor(opts: BoardOptions) {
@@ -96,6 +111,7 @@ export class Board {
       hart.pcHi = Math.floor(this.kernel.entry / 0x1_0000_0000);
       hart.x[2 * 10] = h; // a0 = hart id, as QEMU's boot ROM leaves it
       this.harts.push(hart);
+      this.idleTurns.push(0);
     }
     this.clint = new Clint(cpus, () => this.now(), {
       onMsip: (h, level) => this.setLine(h, MIP_MSIP, level),
@@ -184,6 +200,12 @@ export class Board {
     if (this.midTurn === h) this.midLeft--;
   }
 
+  /** Steps hart h runs in its next turn: a whole quantum, or a spinning hart's share. */
+  private share(h: number): number {
+    if (this.idleTurns[h] < SPIN_TURNS) return QUANTUM;
+    return QUANTUM / SPIN_SHARE;
+  }
+
   /** Whether any hart that may run is not waiting in WFI. */
   private anyAwake(only: readonly boolean[] | null): boolean {
     for (let h = 0; h < this.harts.length; h++) {
@@ -203,7 +225,7 @@ export class Board {
         if (only !== null && !only[h]) continue;
         const hart = this.harts[h];
         this.current = h;
-        let quantum = QUANTUM;
+        let quantum = this.share(h);
         if (this.midTurn === h) {
           quantum = this.midLeft; // the rest of a turn a breakpoint cut short
           this.midTurn = -1;
@@ -211,8 +233,11 @@ export class Board {
         } else hart.timeBase = this.time - hart.cycles;
         if (hart.waiting && !hart.wakeable()) continue;
         const before = hart.cycles;
+        const userBefore = hart.instretIn(PRV_U);
         const r = hart.run(quantum);
         ran = true;
+        const idle = hart.onBootStack() && hart.instretIn(PRV_U) === userBefore;
+        this.idleTurns[h] = idle ? this.idleTurns[h] + 1 : 0;
         if (r === RUN_STOP || this.halted) return "halted";
         if (r === RUN_BREAK) {
           this.turn = h;

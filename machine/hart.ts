@@ -152,6 +152,8 @@ const WS_SPIN = 9;
 const TRANSLATED = 1, PENDING = 0, NO_BLOCK_HERE = -1;
 /** Translations of a page that cover only code that has run; later ones cover it all. */
 const WHOLE_AFTER = 2;
+/** How far (bytes) sp may be from its boot value and still be on the boot stack (xv6: 4 KiB a hart). */
+const BOOT_STACK_SLACK = 4096;
 
 export interface HartOptions {
   /** This hart's number (mhartid). */
@@ -181,6 +183,13 @@ export class Hart {
   timecmp = Infinity;
   /** Full system: the hart executed WFI and waits for an interrupt. */
   waiting = false;
+  /**
+   * Full system: sp (lo, hi) when the hart first entered S-mode by mret. A kernel like
+   * xv6 keeps that stack for its idle loop (the scheduler); processes run on their own.
+   */
+  bootSpLo = 0;
+  bootSpHi = 0;
+  bootSpKnown = false;
   /** Built-in mode: traps return to the host instead of the guest's vectors. */
   readonly hostTraps: boolean;
   /**
@@ -940,6 +949,20 @@ export class Hart {
     return this.modeInstret[priv] + open;
   }
 
+  /** The first mret into S-mode: remember the stack the kernel starts (and idles) on. */
+  private noteBootStack(): void {
+    this.bootSpLo = this.x[4];
+    this.bootSpHi = this.x[5];
+    this.bootSpKnown = true;
+  }
+
+  /** Full system: is the hart in S-mode on the stack it booted on (a kernel's idle loop)? */
+  onBootStack(): boolean {
+    if (!this.bootSpKnown || this.csrs.priv !== PRV_S || this.x[5] !== this.bootSpHi) return false;
+    const below = (this.bootSpLo - this.x[4]) | 0;
+    return below >= -BOOT_STACK_SLACK && below < BOOT_STACK_SLACK;
+  }
+
   /** mret / sret: return to the mode saved in MPP / SPP, at mepc / sepc. */
   private xret(op: number): void {
     const c = this.csrs;
@@ -951,6 +974,7 @@ export class Hart {
       s = (s | MS_MPIE) & ~MS_MPP;
       if (mpp !== PRV_M) s &= ~MS_MPRV;
       c.priv = mpp;
+      if (mpp === PRV_S && !this.bootSpKnown) this.noteBootStack();
       this.pcLo = c.getLo(CSR_MEPC);
       this.pcHi = c.getHi(CSR_MEPC);
     } else {

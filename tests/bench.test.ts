@@ -22,6 +22,7 @@ import {
   usertestsCommand,
   xv6lazyArgs,
 } from "./bench_kernel.ts";
+import { benchHart, HART_RUNS } from "./bench_hart.ts";
 import { statsTable } from "../cli/stats.ts";
 import { V8_FLAGS } from "../tools/v8_flags.ts";
 
@@ -259,4 +260,14 @@ Deno.test("bench: QEMU's run ends at a panic, or when no prompt comes in time", 
   await new Promise((r) => setTimeout(r, 60));
   assertEquals(stopped, 2, "no prompt within the boot limit");
   talk.end!();
+});
+
+Deno.test("bench: hart_mips runs cpubench again and again from a fresh start on one hart", async () => {
+  const r = await benchHart();
+  assertEquals(r.fallback, 0, "userland/bin/cpubench is committed");
+  // Each run starts from the program as loaded (data and bss put back), so each
+  // retires what the first did; a run that went on from the last one's data would not.
+  assertEquals(r.instructions, HART_RUNS * r.hart_first_instructions);
+  assert(r.hart_first_instructions > 50_000_000, `${r.hart_first_instructions} instructions`);
+  assert(r.exit_status >= 0 && r.exit_status < 256);
 });
