@@ -199,6 +199,16 @@ function endsBlock(op: number): boolean {
   return isControl(op) || isSystem(op);
 }
 
+/**
+ * A write of satp or mstatus: the region leaves after it (CSR_RELOOK) to go on through
+ * the dispatcher, so a block must start at the next instruction for it to land on.
+ */
+function relooks(op: number, imm: number): boolean {
+  if (op !== D.OP_CSR) return false;
+  const csr = imm >>> 20;
+  return csr === CSR_SATP || csr === CSR_MSTATUS;
+}
+
 /** Only the AMO forms handled inline: swap, add, xor, and, or on words and doublewords. */
 function inlineAmo(inst: number): boolean {
   const f5 = inst >>> 27;
@@ -277,7 +287,7 @@ export function findBlocks(
       const [w, imm] = d;
       const op = w & 0xff;
       const next = off + (w >>> 27);
-      if (endsBlock(op) || !translatable(w, imm)) starts.add(next);
+      if (endsBlock(op) || !translatable(w, imm) || relooks(op, imm)) starts.add(next);
       if (isControl(op)) {
         const pair: Block | null = prev === null ? null : {
           slot: prev.slot,
@@ -354,6 +364,8 @@ const SSTATUS_VIEW = (1 << 1) | (1 << 5) | (1 << 8) | (1 << 18) | (1 << 19);
 const SUM_MXR = (1 << 18) | (1 << 19);
 const SIE = 1 << 1;
 const CSR_SSTATUS = 0x100;
+const CSR_SATP = 0x180;
+const CSR_MSTATUS = 0x300;
 
 /** Translate the blocks of one page into a WebAssembly module's bytes (see compileRegion). */
 export function buildRegion(

@@ -6,6 +6,8 @@ import * as E from "./encode.ts";
 import { PageTables } from "./bench_hart.ts";
 import { CSR_SATP, IRQ_TIMER } from "../machine/hart.ts";
 import { KERNBASE } from "../machine/ram.ts";
+import { decode32, decodedImm } from "../machine/decode.ts";
+import { findBlocks } from "../machine/translate.ts";
 import { div64, divu64, mul64, mulh64, mulhsu64, mulhu64, res } from "../machine/arith.ts";
 import {
   CODE_PA,
@@ -219,4 +221,28 @@ Deno.test("64-bit multiply and divide helpers agree with BigInt", () => {
       }
     }
   }
+});
+
+Deno.test("translator: a block starts after a satp or mstatus write, where the region goes on", () => {
+  // xv6's trampoline: csrw satp, t1; sfence.vma; jr t0. The region leaves after the
+  // satp write and the dispatcher re-enters it at the sfence.vma: a block must be there.
+  const t0 = 5, t1 = 6;
+  const code = [
+    E.csrrw(0, 0x180, t1), // csrw satp, t1
+    0x12000073, // sfence.vma
+    E.jalr(0, t0, 0), // jr t0
+    E.csrrs(0, 0x300, t1), // csrs mstatus, t1
+    E.addi(t1, t1, 1),
+    E.csrrs(0, 0x100, t1), // csrs sstatus, t1: done inline, the block goes on
+    E.addi(t1, t1, 1),
+    E.jalr(0, t0, 0),
+  ];
+  const read = (off: number) => {
+    const i = off >> 2;
+    if (i >= code.length) return null;
+    const w = decode32(code[i]);
+    return [w, decodedImm] as const;
+  };
+  const starts = findBlocks([0], [], read).map((b) => b.slot);
+  assert.deepEqual(starts, [0, 4, 8, 12, 16]); // without the rule: [0, 8, 12]
 });
