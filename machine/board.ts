@@ -16,12 +16,11 @@
 //
 // Idle spinning. Older xv6 schedulers idle without WFI: they scan the process table
 // over and over, on the stack the hart booted on. A hart that ends SPIN_TURNS turns in
-// a row there, having retired no user-mode instruction, counts as spinning; its turns
-// shrink to QUANTUM / SPIN_SHARE steps, while
-// time still moves on by a whole quantum per round: it runs as a slower hart would.
-// The first turn in which it leaves that loop gives it whole turns again. Nothing
-// here depends on the host, so runs stay deterministic; the ISA promises nothing about
-// the relative speed of harts.
+// a row there, having retired no user-mode instruction, counts as spinning: its turns
+// shrink to QUANTUM / SPIN_SHARE steps while time still moves on by a whole quantum
+// per round, so it runs as a slower hart would. The first turn that ends elsewhere
+// gives it whole turns again. Nothing here depends on the host, so runs stay
+// deterministic; the ISA promises nothing about the relative speed of harts.
 //
 // Time. mtime counts at 10 MHz; one step of a hart (an instruction or a trap) takes
 // one tick of mtime, so xv6's usual 1,000,000-tick timer interval is a million steps.
@@ -97,7 +96,7 @@ export class Board {
   private midLeft = 0;
   /** The hart that reached a breakpoint, after run() answered "break". */
   breakHart = -1;
-  /** Per hart: turns in a row in which it retired no user-mode instruction. */
+  /** Per hart: idle turns in a row (on its boot stack in S-mode, no user-mode instruction). */
   private readonly idleTurns: number[] = [];
 
   /** Build the board, load the kernel, and put every hart at its entry point. */

@@ -187,9 +187,9 @@ export class Hart {
    * Full system: sp (lo, hi) when the hart first entered S-mode by mret. A kernel like
    * xv6 keeps that stack for its idle loop (the scheduler); processes run on their own.
    */
-  bootSpLo = 0;
-  bootSpHi = 0;
-  bootSpKnown = false;
+  private bootSpLo = 0;
+  private bootSpHi = 0;
+  private bootSpKnown = false;
   /** Built-in mode: traps return to the host instead of the guest's vectors. */
   readonly hostTraps: boolean;
   /**
