@@ -64,6 +64,7 @@ function boardRows(total: StatsTotal, mips: number): [string, string, string][] 
       `${(steps / NOMINAL_STEPS_PER_SECOND).toFixed(2)} s`,
       "board steps / 10^9, as --timeout and grade count",
     ],
+    ["regions compiled", String(s.regionsCompiled ?? 0), "code pages translated to WebAssembly"],
     ["run time", `${total.runSeconds.toFixed(2)} s`, "host time spent running the board"],
     ["MIPS", mips.toFixed(1), "instructions retired / run time, in millions"],
     ["wall time", `${total.seconds.toFixed(2)} s`, "boot to exit, waiting for input included"],

@@ -51,6 +51,8 @@ export interface KernelStats {
   machineInstructions?: number;
   /** Full-system mode: steps of the board's clock (mtime ticks). */
   boardSteps?: number;
+  /** Full-system mode: code regions compiled to WebAssembly, all harts. */
+  regionsCompiled?: number;
 }
 
 /** A booted system as sessions and the grader drive it: the built-in kernel or a board. */

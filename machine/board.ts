@@ -278,4 +278,9 @@ export class Board {
     }
     return { user, supervisor, machine };
   }
+
+  /** Code regions compiled to WebAssembly so far, all harts (how much translating a run did). */
+  regionsCompiled(): number {
+    return this.harts.reduce((n, h) => n + h.regionsCompiled, 0);
+  }
 }

@@ -295,6 +295,22 @@ function section(out: Bytes, id: number, body: Bytes): void {
   out.append(body);
 }
 
+/** The custom "name" section's function-name map (defined functions follow the imports). */
+function nameSection(out: Bytes, first: number, names: string[]): void {
+  const map = new Bytes();
+  uleb(map, names.length);
+  names.forEach((n, i) => {
+    uleb(map, first + i);
+    name(map, n);
+  });
+  const body = new Bytes();
+  name(body, "name");
+  body.push(1); // subsection 1: function names
+  uleb(body, map.length);
+  body.append(map);
+  section(out, 0, body);
+}
+
 export interface ModuleSpec {
   types: FuncType[];
   /** Imported functions: module "env", name, type index. They take function indexes 0.. */
@@ -305,6 +321,8 @@ export interface ModuleSpec {
   tableSize?: number;
   /** Defined functions: type index and body; exported under `export` if given. */
   funcs: { type: number; body: FuncBuilder; export?: string }[];
+  /** Function names for the "name" section (profilers show them), by defined function. */
+  names?: string[];
 }
 
 /** Assemble a module's bytes. */
@@ -360,5 +378,6 @@ export function buildModule(spec: ModuleSpec): Uint8Array<ArrayBuffer> {
   uleb(code, spec.funcs.length);
   for (const f of spec.funcs) f.body.writeTo(code);
   section(out, 10, code);
+  if (spec.names !== undefined) nameSection(out, spec.imports.length, spec.names);
   return out.bytes();
 }

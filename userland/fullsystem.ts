@@ -284,6 +284,7 @@ export function bootFullSystem(opts: FullSystemOptions): FullSystem {
         supervisorInstructions: modes.supervisor,
         machineInstructions: modes.machine,
         boardSteps: board.time,
+        regionsCompiled: board.regionsCompiled(),
       };
     },
   };
