@@ -148,6 +148,8 @@ const POOL_PAGES = 1024;
 const NO_BLOCK = 255;
 /** ws[] slot set to 1 by an AMOSWAP that found a held spinlock (full system only). */
 const WS_SPIN = 9;
+/** ws[] slot where the dispatcher leaves the RAM offset of the page a region is entered on. */
+const WS_ENTRY_RAM = 10;
 /** translatePage() results. */
 const TRANSLATED = 1, PENDING = 0, NO_BLOCK_HERE = -1;
 /** Translations of a page that cover only code that has run; later ones cover it all. */
@@ -267,6 +269,8 @@ export class Hart {
   private readonly regionHelpers: RegionHelpers;
   /** Regions compiled (for tests and --stats). */
   regionsCompiled = 0;
+  /** Where this hart's state starts in the memory (translated code's offsets count from it). */
+  private readonly stateBase: number;
 
   /** This hart's bit in ram.codePage. */
   private readonly codeBit: number;
@@ -298,6 +302,7 @@ export class Hart {
     this.bytes = ram.bytes;
     this.hostTraps = opts.hostTraps ?? true;
     this.bus = opts.bus ?? null;
+    this.stateBase = ram.mark();
     this.mmu = new Mmu(ram);
     this.mmu.bus = this.bus;
     this.poolOf = new Int32Array(ram.size / PAGE_SIZE).fill(-1);
@@ -335,6 +340,8 @@ export class Hart {
         pc: this.ws.byteOffset,
         status: this.ws.byteOffset + 8,
         entry: this.ws.byteOffset + 24,
+        entryRam: this.ws.byteOffset + 4 * WS_ENTRY_RAM,
+        base: this.stateBase,
         fetchTags: [0, 1, 2].map((set) => m.tlbTag[set * 3 + ACC_FETCH].byteOffset),
         fetchBases: [0, 1, 2].map((set) => m.tlbBase[set * 3 + ACC_FETCH].byteOffset),
         regionIndex: this.regionIndex.byteOffset,
@@ -579,26 +586,32 @@ export class Hart {
     return SYS_JUMPED;
   }
 
-  /** Where this hart's state is, for code translated for TLB set `set`. */
-  private layout(set: number): HartLayout {
-    const m = this.mmu;
+  /**
+   * Where this hart's state is, for code translated for TLB set `set`: offsets from
+   * stateBase (every hart allocates its state in the same order, so harts get equal
+   * layouts and share compiled regions), but codePage, which is the board's.
+   */
+  regionLayout(set: number): HartLayout {
+    const m = this.mmu,
+      at = (a: { byteOffset: number }, bytes = 0) => a.byteOffset + bytes - this.stateBase;
     return {
-      spin: this.hostTraps ? 0 : this.ws.byteOffset + 4 * WS_SPIN,
-      regs: this.regs.byteOffset,
-      pc: this.ws.byteOffset,
-      status: this.ws.byteOffset + 8,
-      scratch: this.ws.byteOffset + 16,
-      entry: this.ws.byteOffset + 24,
-      ctx: this.mmu.state.byteOffset,
-      pending: this.ws.byteOffset + 28,
-      mstatus: this.csrs.v.byteOffset + 8 * CSR_MSTATUS,
+      spin: this.hostTraps ? 0 : at(this.ws, 4 * WS_SPIN),
+      regs: at(this.regs),
+      pc: at(this.ws),
+      status: at(this.ws, 8),
+      scratch: at(this.ws, 16),
+      entry: at(this.ws, 24),
+      entryRam: at(this.ws, 4 * WS_ENTRY_RAM),
+      ctx: at(this.mmu.state),
+      pending: at(this.ws, 28),
+      mstatus: at(this.csrs.v, 8 * CSR_MSTATUS),
       set,
-      fetchTags: m.tlbTag[set * 3 + ACC_FETCH].byteOffset,
-      fetchBases: m.tlbBase[set * 3 + ACC_FETCH].byteOffset,
-      loadTags: m.tlbTag[set * 3 + ACC_LOAD].byteOffset,
-      loadBases: m.tlbBase[set * 3 + ACC_LOAD].byteOffset,
-      storeTags: m.tlbTag[set * 3 + ACC_STORE].byteOffset,
-      storeBases: m.tlbBase[set * 3 + ACC_STORE].byteOffset,
+      fetchTags: at(m.tlbTag[set * 3 + ACC_FETCH]),
+      fetchBases: at(m.tlbBase[set * 3 + ACC_FETCH]),
+      loadTags: at(m.tlbTag[set * 3 + ACC_LOAD]),
+      loadBases: at(m.tlbBase[set * 3 + ACC_LOAD]),
+      storeTags: at(m.tlbTag[set * 3 + ACC_STORE]),
+      storeBases: at(m.tlbBase[set * 3 + ACC_STORE]),
       codePage: this.ram.codePage.byteOffset,
       tlbMask: TLB_MASK,
     };
@@ -651,7 +664,7 @@ export class Hart {
     if (this.regionCompiles[ri] < 255) this.regionCompiles[ri]++;
     this.regionEntries[ri] = entries;
     this.ram.codePage[page] |= this.codeBit;
-    const layout = this.layout(set), inline = this.inlineSource(ri);
+    const layout = this.regionLayout(set), inline = this.inlineSource(ri);
     if (!Hart.backgroundCompile) {
       this.install(
         ri,

@@ -79,6 +79,11 @@ export class Ram {
     return at;
   }
 
+  /** The offset the next alloc() returns (where a hart's state will start). */
+  mark(): number {
+    return (this.top + 7) & ~7;
+  }
+
   /** An Int32Array over `count` words of fresh state memory above RAM. */
   allocInt32(count: number): Int32Array<ArrayBuffer> {
     return new Int32Array(this.memory.buffer as ArrayBuffer, this.alloc(count * 4), count);

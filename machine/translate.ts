@@ -46,7 +46,12 @@ import { buildModule, FuncBuilder, I32, I64, Op } from "./wasm.ts";
 /** Exit status written by a region function (NOENTRY: no block starts at pc). */
 export const ST_NORMAL = 0, ST_FAULT = 1, ST_EVENT = 2, ST_NOENTRY = 5;
 
-/** Where a hart's state lives in the WebAssembly memory (byte offsets). */
+/**
+ * Where a hart's state lives in the WebAssembly memory: byte offsets from the hart's
+ * state base, which the dispatcher passes to the region (codePage alone is absolute).
+ * Harts whose state is laid out alike thus get the same module bytes for the same
+ * code, and share one compiled module (and V8's optimized code for it).
+ */
 export interface HartLayout {
   /** x0..x31 as little-endian i64 (x0 unused). */
   regs: number;
@@ -58,12 +63,14 @@ export interface HartLayout {
   /**
    * pc (i64), exit status (i32) followed by the steps retired before the instruction
    * calling a helper (i32), the helper scratch i64 (a slow load's value), and the
-   * entry's byte offset in the group (i32, at `entry`).
+   * entry's byte offset in the group (i32, at `entry`), and the RAM offset of the
+   * entry's page (i32, at `entryRam`; regions do not depend on where their page is).
    */
   pc: number;
   status: number;
   scratch: number;
   entry: number;
+  entryRam: number;
   /** The TLB arrays for fetches, loads and stores of this region's set (i32 tags, RAM offsets). */
   fetchTags: number;
   fetchBases: number;
@@ -132,7 +139,7 @@ export const CSR_RELOOK = -2;
 /** sys() results (0: done, go on). */
 export const SYS_JUMPED = 1, SYS_TRAP = 2;
 
-export type RegionFn = (budget: number) => number;
+export type RegionFn = (budget: number, base: number) => number;
 
 /**
  * Where the translator may read code outside the region's page, to inline the
@@ -383,7 +390,7 @@ export function buildRegion(
   const body = g.generate();
   return buildModule({
     types: [
-      { params: [I32], results: [I32] },
+      { params: [I32, I32], results: [I32] },
       { params: [I32, I32, I32, I32], results: [I32] },
       { params: [I32, I32, I32, I32, I32, I32], results: [I32] },
       { params: [I32, I32], results: [I32] },
@@ -400,7 +407,7 @@ export function buildRegion(
     ],
     memoryPages,
     funcs: [{ type: T_REGION, body, export: "run" }],
-    names: [`region_${groupRam.toString(16)}_${"USM"[layout.set]}`],
+    names: [`region_${"USM"[layout.set]}`],
   });
 }
 
@@ -454,7 +461,9 @@ export function compileRegionAsync(bytes: Uint8Array<ArrayBuffer>): Promise<WebA
 
 /** Code generation for one region. */
 class RegionGen {
-  private readonly f = new FuncBuilder(1);
+  /** The function's parameters: the budget (0) and the hart's state base (1). */
+  private readonly f = new FuncBuilder(2);
+  private readonly hb = 1;
   private readonly blocks: Block[];
   private readonly L: HartLayout;
   /** Locals: guest registers (index by register number; 0 unused). */
@@ -491,6 +500,7 @@ class RegionGen {
   /** The functions (group offsets) chosen to be inlined, and which functions return. */
   private readonly accepted = new Set<number>();
   private readonly returnsMemo = new Map<number, boolean>();
+  private gram = 0; // local: the RAM offset of the group's first page (i32)
   private cb = 0; // local: the inlined callee block to dispatch to
   private ctx = 0; // local: the context's tag bits
 
@@ -601,14 +611,16 @@ class RegionGen {
     this.s = f.local(I32);
     this.cb = f.local(I32);
     this.ctx = f.local(I32);
+    this.gram = f.local(I32);
     // Load the registers the region uses; the entry offset, and the group's VA from pc.
     for (const i of this.used) {
-      f.i32(0).mem(Op.i64_load, 3, L.regs + 8 * i).set(this.r[i]);
+      f.get(this.hb).mem(Op.i64_load, 3, L.regs + 8 * i).set(this.r[i]);
     }
     // The address space's tag bits (the M set is always the bare mapping, context 0).
-    if (L.set !== 2) f.i32(0).mem(Op.i32_load, 2, L.ctx).set(this.ctx);
-    f.i32(0).mem(Op.i32_load, 2, L.entry).set(this.pcoff);
-    f.i32(0).mem(Op.i64_load, 3, L.pc).get(this.pcoff).op(Op.i64_extend_i32_u, Op.i64_sub);
+    if (L.set !== 2) f.get(this.hb).mem(Op.i32_load, 2, L.ctx).set(this.ctx);
+    f.get(this.hb).mem(Op.i32_load, 2, L.entry).set(this.pcoff);
+    f.get(this.hb).mem(Op.i32_load, 2, L.entryRam).set(this.gram);
+    f.get(this.hb).mem(Op.i64_load, 3, L.pc).get(this.pcoff).op(Op.i64_extend_i32_u, Op.i64_sub);
     f.set(this.vgroup);
     // block $exit { block $fault { loop $dispatch { blocks... } } fault: ... } store
     this.open("exit", Op.block);
@@ -620,10 +632,12 @@ class RegionGen {
     f.i32(ST_FAULT).set(this.status);
     this.close(); // exit
     // pc = vgroup + pcoff; store registers, pc, status; return steps.
-    f.i32(0).get(this.vgroup).get(this.pcoff).op(Op.i64_extend_i32_s).op(Op.i64_add);
+    f.get(this.hb).get(this.vgroup).get(this.pcoff).op(Op.i64_extend_i32_s).op(Op.i64_add);
     f.mem(Op.i64_store, 3, L.pc);
-    f.i32(0).get(this.status).mem(Op.i32_store, 2, L.status);
-    for (const i of this.written) f.i32(0).get(this.r[i]).mem(Op.i64_store, 3, L.regs + 8 * i);
+    f.get(this.hb).get(this.status).mem(Op.i32_store, 2, L.status);
+    for (const i of this.written) {
+      f.get(this.hb).get(this.r[i]).mem(Op.i64_store, 3, L.regs + 8 * i);
+    }
     f.get(this.steps);
     return f;
   }
@@ -722,7 +736,8 @@ class RegionGen {
     const f = this.f, L = this.L;
     this.tagIndex();
     f.mem(Op.i32_load, 2, L.fetchTags).get(this.t).op(Op.i32_eq);
-    f.get(this.e).mem(Op.i32_load, 2, L.fetchBases).i32(this.groupRam + page * 4096);
+    f.get(this.e).mem(Op.i32_load, 2, L.fetchBases).get(this.gram);
+    if (page !== 0) f.i32(page * 4096).op(Op.i32_add);
     f.op(Op.i32_eq, Op.i32_and);
     f.get(this.a).i64(38, 0).op(Op.i64_shr_u, Op.i64_eqz, Op.i32_and);
   }
@@ -1014,7 +1029,7 @@ class RegionGen {
     f.get(this.s).i32(SYS_JUMPED).op(Op.i32_eq);
     f.op(Op.if, 0x40);
     this.depth.push("if");
-    f.i32(0).mem(Op.i64_load, 3, this.L.pc).set(this.vgroup);
+    f.get(this.hb).mem(Op.i64_load, 3, this.L.pc).set(this.vgroup);
     f.i32(0).set(this.pcoff);
     f.i32(ST_EVENT).set(this.status);
     f.opU(Op.br, this.label("exit"));
@@ -1033,7 +1048,7 @@ class RegionGen {
       f.get(this.v).i64(32, 0).op(Op.i64_shr_u, Op.i32_wrap_i64);
     }
     f.opU(Op.call, F_MULH);
-    f.i32(0).mem(Op.i64_load, 3, this.L.scratch);
+    f.get(this.hb).mem(Op.i64_load, 3, this.L.scratch);
     this.rset(rd);
   }
 
@@ -1100,13 +1115,14 @@ class RegionGen {
 
   /**
    * For the VA in local a: t = its TLB tag (VPN | context bits), and push e = its
-   * entry's byte offset in a TLB array (tlbIndex(t) * 4), also left in local e.
+   * entry's byte offset in a TLB array (tlbIndex(t) * 4) plus the hart's base, also
+   * left in local e (the TLB arrays' own offsets are relative to that base).
    */
   private tagIndex(): void {
     const f = this.f, L = this.L;
     f.get(this.a).i64(12, 0).op(Op.i64_shr_u, Op.i32_wrap_i64).get(this.ctx).op(Op.i32_or);
     f.tee(this.t).get(this.t).i32(20).op(Op.i32_shr_u, Op.i32_xor);
-    f.i32(L.tlbMask).op(Op.i32_and).i32(2).op(Op.i32_shl).tee(this.e);
+    f.i32(L.tlbMask).op(Op.i32_and).i32(2).op(Op.i32_shl).get(this.hb).op(Op.i32_add).tee(this.e);
   }
 
   /**
@@ -1160,7 +1176,7 @@ class RegionGen {
     this.depth.push("if");
     this.faultAt(off, k);
     this.close();
-    f.i32(0).mem(LOAD_OP[op], Math.min(3, Math.log2(size)), L.scratch);
+    f.get(this.hb).mem(LOAD_OP[op], Math.min(3, Math.log2(size)), L.scratch);
     this.close();
     this.rset(rd);
   }
@@ -1269,7 +1285,7 @@ class RegionGen {
       this.depth.push("if");
       f.get(this.w);
       this.rset(rd);
-      f.i32(0).i32(1).mem(Op.i32_store, 2, L.spin);
+      f.get(this.hb).i32(1).mem(Op.i32_store, 2, L.spin);
       this.leaveAfter(off, k, ilen);
       this.close();
     }
@@ -1316,7 +1332,7 @@ class RegionGen {
     const inlineOk = (inst >>> 20) === CSR_SSTATUS && L.set === 1;
     if (inlineOk) {
       // old (t) and new (e) low words of mstatus
-      f.i32(0).mem(Op.i32_load, 2, L.mstatus).set(this.t);
+      f.get(this.hb).mem(Op.i32_load, 2, L.mstatus).set(this.t);
       const srcView = () => f.get(this.w).op(Op.i32_wrap_i64).i32(SSTATUS_VIEW).op(Op.i32_and);
       if (!writes) f.get(this.t).set(this.e);
       else if (op === 1) {
@@ -1336,7 +1352,7 @@ class RegionGen {
       f.get(this.t).get(this.e).op(Op.i32_xor).i32(SUM_MXR).op(Op.i32_and, Op.i32_eqz);
       f.op(Op.if, 0x40);
       this.depth.push("if");
-      if (writes) f.i32(0).get(this.e).mem(Op.i32_store, 2, L.mstatus);
+      if (writes) f.get(this.hb).get(this.e).mem(Op.i32_store, 2, L.mstatus);
       // rd = old & view, with UXL = 2 in bits 33..32
       f.get(this.t).i32(SSTATUS_VIEW).op(Op.i32_and, Op.i64_extend_i32_u);
       f.i64(0, 2).op(Op.i64_or);
@@ -1345,7 +1361,7 @@ class RegionGen {
       // nothing in the region raises one without leaving): leave, so it is taken now.
       f.get(this.e).get(this.t).i32(-1).op(Op.i32_xor, Op.i32_and).i32(SIE).op(Op.i32_and);
       f.i32(1).op(Op.i32_shr_u); // 1 if SIE turned on
-      f.i32(0).mem(Op.i32_load, 2, L.pending).i32(0).op(Op.i32_ne, Op.i32_and);
+      f.get(this.hb).mem(Op.i32_load, 2, L.pending).i32(0).op(Op.i32_ne, Op.i32_and);
       f.op(Op.if, 0x40);
       this.depth.push("if");
       this.leaveAfter(off, k, ilen);
@@ -1361,7 +1377,7 @@ class RegionGen {
   /** Tell the hart how many instructions retired before instruction k (for counter reads). */
   private publishSteps(k: number): void {
     const f = this.f;
-    f.i32(0).get(this.steps).i32(k).op(Op.i32_add).mem(Op.i32_store, 2, this.L.status + 4);
+    f.get(this.hb).get(this.steps).i32(k).op(Op.i32_add).mem(Op.i32_store, 2, this.L.status + 4);
   }
 
   /** A CSR instruction through the hart (source value in local w). */
@@ -1378,7 +1394,7 @@ class RegionGen {
     this.depth.push("if");
     this.faultAt(off, k);
     this.close();
-    f.i32(0).mem(Op.i64_load, 3, L.scratch);
+    f.get(this.hb).mem(Op.i64_load, 3, L.scratch);
     this.rset(rd);
     // Translation changed (satp, SUM): go on at the next instruction through the
     // dispatcher, which translates its address afresh.
@@ -1579,8 +1595,8 @@ class RegionGen {
     if (cbs === null) return false;
     const f = this.f;
     const site = this.sites++;
-    const ramPage = this.groupRam + (target & ~0xfff);
-    this.inl.usePage(ramPage >>> 12);
+    const delta = target & ~0xfff;
+    this.inl.usePage((this.groupRam + delta) >>> 12);
     this.inlined += cbs.reduce((n, b) => n + b.insts.length, 0);
     // ra is the return address: remember it to check at the callee's ret.
     const retVa = this.f.local(I64);
@@ -1588,7 +1604,7 @@ class RegionGen {
     // Guard: the callee's page maps to where its code was read.
     this.pcRel(target);
     f.set(this.a);
-    this.pageCheckRam(ramPage);
+    this.pageCheckRam(delta);
     f.op(Op.i32_eqz);
     f.op(Op.if, 0x40);
     this.depth.push("if");
@@ -1716,12 +1732,16 @@ class RegionGen {
     jump(off + ilen, k);
   }
 
-  /** With a VA in local a, push whether the fetch TLB maps its page to RAM page offset ramPage. */
-  private pageCheckRam(ramPageOff: number): void {
+  /**
+   * With a VA in local a, push whether the fetch TLB maps its page to the RAM page
+   * `delta` bytes from the group's (where the translator read the code it inlined).
+   */
+  private pageCheckRam(delta: number): void {
     const f = this.f, L = this.L;
     this.tagIndex();
     f.mem(Op.i32_load, 2, L.fetchTags).get(this.t).op(Op.i32_eq);
-    f.get(this.e).mem(Op.i32_load, 2, L.fetchBases).i32(ramPageOff);
+    f.get(this.e).mem(Op.i32_load, 2, L.fetchBases).get(this.gram);
+    if (delta !== 0) f.i32(delta).op(Op.i32_add);
     f.op(Op.i32_eq, Op.i32_and);
     f.get(this.a).i64(38, 0).op(Op.i64_shr_u, Op.i64_eqz, Op.i32_and);
   }
@@ -1732,7 +1752,7 @@ class RegionGen {
     this.tagIndex();
     f.mem(Op.i32_load, 2, L.fetchTags).get(this.t).op(Op.i32_eq);
     f.get(this.e).mem(Op.i32_load, 2, L.fetchBases);
-    f.get(this.s).i32(12).op(Op.i32_shl).i32(this.groupRam).op(Op.i32_add, Op.i32_eq, Op.i32_and);
+    f.get(this.s).i32(12).op(Op.i32_shl).get(this.gram).op(Op.i32_add, Op.i32_eq, Op.i32_and);
     f.get(this.a).i64(38, 0).op(Op.i64_shr_u, Op.i64_eqz, Op.i32_and);
   }
 }
@@ -1767,6 +1787,10 @@ export interface DispatchLayout {
   pc: number;
   status: number;
   entry: number;
+  /** Where the entry page's RAM offset goes (HartLayout.entryRam, absolute here). */
+  entryRam: number;
+  /** The hart's state base: the regions' second argument. */
+  base: number;
   /** Per set: the fetch TLB's tag and base arrays. */
   fetchTags: number[];
   fetchBases: number[];
@@ -1799,7 +1823,7 @@ export function compileDispatcher(
     const f = new FuncBuilder(1);
     const budget = 0;
     const steps = f.local(I32), pc = f.local(I64), tag = f.local(I32), e = f.local(I32);
-    const idx = f.local(I32), r = f.local(I32);
+    const idx = f.local(I32), r = f.local(I32), ram = f.local(I32);
     f.op(Op.block, 0x40); // $out
     f.op(Op.loop, 0x40); // $next
     f.i32(0).mem(Op.i64_load, 3, L.pc).set(pc);
@@ -1813,14 +1837,15 @@ export function compileDispatcher(
     f.mem(Op.i32_load, 2, L.fetchTags[set]).get(tag).op(Op.i32_ne).opU(Op.br_if, 1);
     // The region of the physical page, else NOCODE.
     f.i32(ST_NOCODE).set(r);
-    f.get(e).mem(Op.i32_load, 2, L.fetchBases[set]).i32(12).op(Op.i32_shr_u);
+    f.get(e).mem(Op.i32_load, 2, L.fetchBases[set]).tee(ram).i32(12).op(Op.i32_shr_u);
     f.i32(3).op(Op.i32_mul).i32(set).op(Op.i32_add).i32(2).op(Op.i32_shl);
     f.mem(Op.i32_load, 2, L.regionIndex).tee(idx).op(Op.i32_eqz).opU(Op.br_if, 1);
     f.i32(0).get(pc).op(Op.i32_wrap_i64).i32(0xfff).op(Op.i32_and).mem(Op.i32_store, 2, L.entry);
+    f.i32(0).get(ram).mem(Op.i32_store, 2, L.entryRam);
     f.i32(0).get(steps).mem(Op.i32_store, 2, L.done);
-    // steps += region(budget - steps)
-    f.get(budget).get(steps).op(Op.i32_sub).get(idx);
-    f.opU(Op.call_indirect, 0).op(0x00).tee(r);
+    // steps += region(budget - steps, base)
+    f.get(budget).get(steps).op(Op.i32_sub).i32(L.base).get(idx);
+    f.opU(Op.call_indirect, 1).op(0x00).tee(r);
     f.get(steps).op(Op.i32_add).set(steps);
     // Go on while the region ran normally and made progress.
     f.i32(0).mem(Op.i32_load, 2, L.status).set(idx);
@@ -1833,7 +1858,7 @@ export function compileDispatcher(
     funcs.push({ type: 0, body: f, export: `set${set}` });
   }
   const bytes = buildModule({
-    types: [{ params: [I32], results: [I32] }],
+    types: [{ params: [I32], results: [I32] }, { params: [I32, I32], results: [I32] }],
     imports: [],
     memoryPages: memory.buffer.byteLength / 65536,
     tableSize: 1,

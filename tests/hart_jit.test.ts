@@ -4,10 +4,10 @@
 import assert from "./deps.ts";
 import * as E from "./encode.ts";
 import { PageTables } from "./bench_hart.ts";
-import { CSR_SATP, IRQ_TIMER } from "../machine/hart.ts";
-import { KERNBASE } from "../machine/ram.ts";
+import { CSR_SATP, Hart, IRQ_TIMER } from "../machine/hart.ts";
+import { KERNBASE, Ram } from "../machine/ram.ts";
 import { decode32, decodedImm } from "../machine/decode.ts";
-import { findBlocks } from "../machine/translate.ts";
+import { buildRegion, findBlocks } from "../machine/translate.ts";
 import { div64, divu64, mul64, mulh64, mulhsu64, mulhu64, res } from "../machine/arith.ts";
 import {
   CODE_PA,
@@ -245,4 +245,32 @@ Deno.test("translator: a block starts after a satp or mstatus write, where the r
   };
   const starts = findBlocks([0], [], read).map((b) => b.slot);
   assert.deepEqual(starts, [0, 4, 8, 12, 16]); // without the rule: [0, 8, 12]
+});
+
+Deno.test("translator: harts on one board, and code at two places in RAM, get the same region bytes", () => {
+  // A loop with a load, a store and a branch, then a return: everything that reaches
+  // the hart's state (registers, TLBs, pc) or the page's own RAM offset (a jalr checks
+  // that its target's page is this one).
+  const code = [
+    E.ld(5, 10, 0),
+    E.sd(5, 11, 8),
+    E.addi(10, 10, 8),
+    E.bne(10, 12, -12),
+    E.jalr(0, 1, 0),
+  ];
+  const read = (off: number) => {
+    const i = off >> 2;
+    if (i >= code.length) return null;
+    return [decode32(code[i]), decodedImm] as const;
+  };
+  const blocks = findBlocks([0], [], read);
+  const ram = new Ram(1 << 20);
+  const harts = [
+    new Hart(ram, { hartid: 0, hostTraps: false }),
+    new Hart(ram, { hartid: 1, hostTraps: false }),
+  ];
+  const [a, b] = harts.map((h) => h.regionLayout(1));
+  assert.deepEqual(a, b);
+  const bytes = (groupRam: number, layout: typeof a) => buildRegion(blocks, groupRam, layout, 64);
+  assert.deepEqual(bytes(0x3000, a), bytes(0x7000, b));
 });
