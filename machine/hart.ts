@@ -29,7 +29,7 @@
 // faults again still moves time, so no guest can stop the clock). The board sets
 // `timeBase` so that the time the hart sees is timeBase + cycles.
 
-import { PAGE_SIZE, PT_BIT, Ram } from "./ram.ts";
+import { ENTRY_COUNT_SLOTS, PAGE_SIZE, PT_BIT, Ram } from "./ram.ts";
 import * as D from "./decode.ts";
 import { decode16, decode32 } from "./decode.ts";
 import { div64, divu64, mul64, mulh64, mulhsu64, mulhu64, res } from "./arith.ts";
@@ -48,6 +48,7 @@ import {
   type RegionHelpers,
   ST_EVENT,
   ST_FAULT,
+  ST_HOT,
   ST_NOENTRY,
   SYS_JUMPED,
   SYS_TRAP,
@@ -255,6 +256,8 @@ export class Hart {
   private readonly regionGen: Uint32Array;
   /** How often each region key was translated since its page last changed. */
   private readonly regionCompiles: Uint8Array;
+  /** 1 once a region key was translated again for a hot call (ST_HOT), until its page changes. */
+  private readonly regionHot: Uint8Array;
   /** Regions (keys) that inlined code from each RAM page, to drop when it is written. */
   private readonly regionDeps = new Map<number, Set<number>>();
   private tableUsed = 1; // index 0 means "no region"
@@ -311,6 +314,7 @@ export class Hart {
     this.regionEntries = new Array((ram.size / PAGE_SIZE) * 3);
     this.regionGen = new Uint32Array((ram.size / PAGE_SIZE) * 3);
     this.regionCompiles = new Uint8Array((ram.size / PAGE_SIZE) * 3);
+    this.regionHot = new Uint8Array((ram.size / PAGE_SIZE) * 3);
     this.regs = ram.allocInt32(66);
     this.ws = ram.allocInt32(16);
     this.regionHelpers = this.makeRegionHelpers();
@@ -342,6 +346,8 @@ export class Hart {
         entry: this.ws.byteOffset + 24,
         entryRam: this.ws.byteOffset + 4 * WS_ENTRY_RAM,
         base: this.stateBase,
+        entryCounts: ram.entryCounts.byteOffset,
+        entrySlots: ENTRY_COUNT_SLOTS,
         fetchTags: [0, 1, 2].map((set) => m.tlbTag[set * 3 + ACC_FETCH].byteOffset),
         fetchBases: [0, 1, 2].map((set) => m.tlbBase[set * 3 + ACC_FETCH].byteOffset),
         regionIndex: this.regionIndex.byteOffset,
@@ -478,6 +484,7 @@ export class Hart {
         const pi = this.poolOf[off >>> 12];
         return pi >= 0 && this.executed[(pi * 4096 + (off & 0xfff)) >> 1] === 1;
       },
+      returns: (off) => this.ram.entriesAt(off),
       usePage: (page) => {
         this.ram.codePage[page] |= this.codeBit;
         let deps = this.regionDeps.get(page);
@@ -501,6 +508,7 @@ export class Hart {
   private dropRegionKey(ri: number): void {
     this.regionGen[ri]++;
     this.regionCompiles[ri] = 0;
+    this.regionHot[ri] = 0;
     const idx = this.regionIndex[ri];
     if (idx === 0) return;
     this.table.set(idx, null);
@@ -1319,6 +1327,17 @@ export class Hart {
             if (!this.hostTraps) this.irqDirty = true;
             event = true;
             break;
+          }
+          if (status === ST_HOT) {
+            // Translated code keeps coming back here from a call to another page:
+            // translate this page again (once), inlining such calls (planInlining).
+            const page = ws[WS_ENTRY_RAM];
+            const ri = (page >>> 12) * 3 + set;
+            if (this.regionHot[ri] === 0) {
+              this.regionHot[ri] = 1;
+              this.translatePage(page, pcLo & 0xffe, set);
+            }
+            continue;
           }
           if (done !== 0) continue;
           // No block starts at pc (count it below), or it does not fit in the budget.

@@ -12,6 +12,9 @@ export const PAGE_SIZE = 4096;
 export const RAM_PAGES = RAM_SIZE / PAGE_SIZE;
 /** Memory above RAM for the state of up to 8 harts (registers, CSRs, TLBs). */
 export const STATE_BYTES = 48 * 1024 * 1024;
+/** Counters of entries into translated code (a power of two; see Ram.entryCounts). */
+export const ENTRY_COUNT_SLOTS = 1 << 16;
+
 /** The bit of codePage that marks a page an MMU walk read a page-table entry from. */
 export const PT_BIT = 0x100;
 
@@ -28,6 +31,12 @@ export class Ram {
    * from it. In WebAssembly memory, where translated stores check it.
    */
   readonly codePage: Uint16Array;
+  /**
+   * How often translated code was entered at each RAM halfword (folded onto
+   * ENTRY_COUNT_SLOTS counters), counted by every hart's dispatcher: the returns of
+   * calls that leave a region, which the translator inlines once they are hot.
+   */
+  readonly entryCounts: Int32Array<ArrayBuffer>;
   /**
    * One bit per 8-byte slot of RAM: set when an MMU walk found a valid page-table entry
    * there, so a cached translation may depend on it. A write elsewhere in a page-table
@@ -69,6 +78,12 @@ export class Ram {
       this.alloc(2 * (size / PAGE_SIZE)),
       size / PAGE_SIZE,
     );
+    this.entryCounts = this.allocInt32(ENTRY_COUNT_SLOTS);
+  }
+
+  /** The entryCounts counter of RAM offset off (entries there, and at others folded onto it). */
+  entriesAt(off: number): number {
+    return this.entryCounts[(off >>> 1) & (ENTRY_COUNT_SLOTS - 1)] >>> 0;
   }
 
   /** Reserve `bytes` of zeroed memory above RAM (8-byte aligned); returns its offset. */

@@ -150,6 +150,8 @@ export interface InlineSource {
   read(ramOff: number): readonly [number, number] | null;
   /** Has the instruction at this RAM offset ever run (in the interpreter)? */
   executed(ramOff: number): boolean;
+  /** How often translated code was entered at this RAM offset (a call's return, say). */
+  returns(ramOff: number): number;
   ramSize: number;
   usePage(ramPage: number): void;
 }
@@ -160,6 +162,15 @@ export interface InlineSource {
  * time that grows with it (a 2020 xv6 kernel's usertests: 1.7x less CPU at 150 than 1500).
  */
 const INLINE_DEPTH = 3, INLINE_CALLEE = 40, INLINE_TOTAL = 150;
+/** Instructions inlined at hot calls (first), and at most in all (copies of copies too). */
+const INLINE_HOT = 400, INLINE_CAP = 600;
+/**
+ * Entries into translated code at one place (RAM halfword): at this count the dispatcher
+ * has its page translated again (once), and then every call whose return was entered
+ * HOT_RETURNS / HOT_SHARE times counts as hot (see planInlining).
+ */
+export const HOT_RETURNS = 300_000;
+const HOT_SHARE = 8;
 
 /** Pages per group (a region's span): one 4 KiB page. */
 export const GROUP_PAGES = 1;
@@ -497,7 +508,11 @@ class RegionGen {
   private readonly inl?: InlineSource;
   private sites = 0;
   private inlined = 0;
-  /** The functions (group offsets) chosen to be inlined, and which functions return. */
+  /**
+   * The calls chosen to be inlined: blocks of the region (by slot) whose call is, and
+   * functions (group offsets) inlined wherever an inlined copy calls them.
+   */
+  private readonly acceptedSites = new Set<number>();
   private readonly accepted = new Set<number>();
   private readonly returnsMemo = new Map<number, boolean>();
   private gram = 0; // local: the RAM offset of the group's first page (i32)
@@ -530,11 +545,17 @@ class RegionGen {
   }
 
   /**
-   * Choose the functions to inline: every function called from the region's blocks on
-   * another page, or from such a function (to INLINE_DEPTH), that returns and is no
-   * bigger than INLINE_CALLEE, smallest first while their copies fit INLINE_TOTAL.
+   * Choose the calls to inline: calls from the region's blocks to another page (and,
+   * inside the copies, calls on to INLINE_DEPTH) of functions that return and are no
+   * bigger than INLINE_CALLEE. First the functions called, smallest first, while their
+   * copies at every call fit INLINE_TOTAL. Then hot calls, most often made first, each
+   * with the callees it calls in turn, while they fit INLINE_HOT: calls to another page
+   * whose return the dispatcher has counted HOT_RETURNS / HOT_SHARE times (xv6's
+   * wakeup takes every process's lock, leaving its page and coming back twice an
+   * iteration).
    */
   private planInlining(): void {
+    const page = this.blocks[0].slot >> 12;
     const sites = new Map<number, number>(); // target -> call sites
     const sizes = new Map<number, number>(); // target -> instructions (0: not inlinable)
     const visit = (blocks: Block[], depth: number, page: number) => {
@@ -550,7 +571,7 @@ class RegionGen {
         if (callee !== null && returns && depth + 1 < INLINE_DEPTH) visit(callee, depth + 1, -1);
       }
     };
-    visit(this.blocks, 0, this.blocks[0].slot >> 12);
+    visit(this.blocks, 0, page);
     const order = [...sizes.entries()].filter(([, n]) => n > 0).sort((a, b) => a[1] - b[1]);
     let budget = INLINE_TOTAL;
     for (const [t, n] of order) {
@@ -559,6 +580,54 @@ class RegionGen {
       budget -= cost;
       this.accepted.add(t);
     }
+    const backs = (b: Block) => this.inl!.returns(this.groupRam + b.end);
+    const hot = this.blocks.filter((b) => {
+      const t = b.cold ? null : this.callTarget(b);
+      return t !== null && (t >> 12) !== page && !this.accepted.has(t) &&
+        backs(b) >= HOT_RETURNS / HOT_SHARE;
+    });
+    budget = INLINE_HOT;
+    for (const b of hot.sort((x, y) => backs(y) - backs(x) || x.slot - y.slot)) {
+      const cost = this.siteCost(b);
+      if (cost > budget) continue;
+      budget -= cost;
+      this.acceptSite(b);
+    }
+  }
+
+  /** Instructions that inlining the call ending block b copies (its callees' too), or Infinity. */
+  private siteCost(b: Block): number {
+    const t = this.callTarget(b);
+    return t === null ? Infinity : this.inlineCost(t, 1).cost;
+  }
+
+  /**
+   * What inlining the function at t (at nesting depth `depth`) copies: its instructions,
+   * plus those of the callees it calls that can be inlined in turn (their entries in
+   * `nested`); Infinity when t itself cannot be inlined.
+   */
+  private inlineCost(t: number, depth: number): { cost: number; nested: number[] } {
+    const callee = this.calleeBlocks(t);
+    if (callee === null || !callee.some((c) => isReturn(c))) return { cost: Infinity, nested: [] };
+    let cost = countInsts(callee);
+    const nested: number[] = [];
+    if (depth < INLINE_DEPTH) {
+      for (const c of callee) {
+        const u = c.cold ? null : this.callTarget(c);
+        if (u === null) continue;
+        const sub = this.inlineCost(u, depth + 1);
+        if (sub.cost === Infinity) continue;
+        cost += sub.cost;
+        nested.push(u, ...sub.nested);
+      }
+    }
+    return { cost, nested };
+  }
+
+  /** Inline the call ending block b, and the callees inside it. */
+  private acceptSite(b: Block): void {
+    this.acceptedSites.add(b.slot);
+    for (const u of this.inlineCost(this.callTarget(b)!, 1).nested) this.accepted.add(u);
   }
 
   /** Add the registers of these blocks, and of the callees they will inline, to the sets. */
@@ -566,7 +635,8 @@ class RegionGen {
     for (const b of blocks) {
       if (b.cold) continue;
       const t = this.callTarget(b);
-      if (t !== null && depth < INLINE_DEPTH && this.accepted.has(t)) {
+      const chosen = this.accepted.has(t ?? -1) || (depth === 0 && this.acceptedSites.has(b.slot));
+      if (t !== null && depth < INLINE_DEPTH && chosen) {
         const callee = this.calleeBlocks(t);
         if (callee !== null) this.scanBlocks(callee, depth + 1);
       }
@@ -1431,7 +1501,8 @@ class RegionGen {
       }
       if (rd === 1 && (target >> 12) !== (this.blocks[i].slot >> 12)) {
         // A call to another page: run the callee here, then go on at the return address.
-        if (this.emitInlineCall(target, 0, () => this.jumpTo(off + ilen, i))) return;
+        const slot = this.blocks[i].slot;
+        if (this.emitInlineCall(target, 0, () => this.jumpTo(off + ilen, i), slot)) return;
       }
       return goTarget();
     }
@@ -1444,7 +1515,8 @@ class RegionGen {
         this.rset(rd);
       }
       if (rd === 1 && (t >> 12) !== (this.blocks[i].slot >> 12)) {
-        if (this.emitInlineCall(t, 0, () => this.jumpTo(off + ilen, i))) return;
+        const slot = this.blocks[i].slot;
+        if (this.emitInlineCall(t, 0, () => this.jumpTo(off + ilen, i), slot)) return;
       }
       if (selfLoop && t === this.blocks[i].slot) return void f.opU(Op.br, this.label(`self${i}`));
       return this.jumpTo(t, i);
@@ -1587,17 +1659,18 @@ class RegionGen {
    * region as usual). Its `ret` continues with `after` when ra still holds the return
    * address, and leaves with pc = ra otherwise. Returns false when it cannot inline.
    */
-  private emitInlineCall(target: number, depth: number, after: () => void): boolean {
-    if (this.inl === undefined || depth >= INLINE_DEPTH || !this.accepted.has(target)) {
-      return false;
-    }
+  private emitInlineCall(target: number, depth: number, after: () => void, from = -1): boolean {
+    const chosen = this.accepted.has(target) || (depth === 0 && this.acceptedSites.has(from));
+    if (this.inl === undefined || depth >= INLINE_DEPTH || !chosen) return false;
     const cbs = this.calleeBlocks(target);
     if (cbs === null) return false;
+    const size = countInsts(cbs);
+    if (this.inlined + size > INLINE_CAP) return false;
     const f = this.f;
     const site = this.sites++;
     const delta = target & ~0xfff;
     this.inl.usePage((this.groupRam + delta) >>> 12);
-    this.inlined += cbs.reduce((n, b) => n + b.insts.length, 0);
+    this.inlined += size;
     // ra is the return address: remember it to check at the callee's ret.
     const retVa = this.f.local(I64);
     f.get(this.r[1]).set(retVa);
@@ -1781,6 +1854,8 @@ function cachedModule(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Module {
 
 /** Dispatcher exit statuses (beside the regions' own): no translation / no region for pc. */
 export const ST_MISS = 3, ST_NOCODE = 4;
+/** Dispatcher exit: the entry at pc was just counted the HOT_RETURNS'th time (translate again). */
+export const ST_HOT = 6;
 
 /** Where the dispatcher finds a hart's state, per TLB set. */
 export interface DispatchLayout {
@@ -1791,6 +1866,9 @@ export interface DispatchLayout {
   entryRam: number;
   /** The hart's state base: the regions' second argument. */
   base: number;
+  /** Ram.entryCounts (absolute) and its number of counters (a power of two). */
+  entryCounts: number;
+  entrySlots: number;
   /** Per set: the fetch TLB's tag and base arrays. */
   fetchTags: number[];
   fetchBases: number[];
@@ -1842,6 +1920,13 @@ export function compileDispatcher(
     f.mem(Op.i32_load, 2, L.regionIndex).tee(idx).op(Op.i32_eqz).opU(Op.br_if, 1);
     f.i32(0).get(pc).op(Op.i32_wrap_i64).i32(0xfff).op(Op.i32_and).mem(Op.i32_store, 2, L.entry);
     f.i32(0).get(ram).mem(Op.i32_store, 2, L.entryRam);
+    // Count the entry at this RAM halfword; the HOT_RETURNS'th one leaves first (HOT).
+    f.get(ram).get(pc).op(Op.i32_wrap_i64).i32(0xfff).op(Op.i32_and, Op.i32_or);
+    f.i32(1).op(Op.i32_shr_u).i32(L.entrySlots - 1).op(Op.i32_and).i32(2).op(Op.i32_shl).tee(tag);
+    f.get(tag).mem(Op.i32_load, 2, L.entryCounts).i32(1).op(Op.i32_add).tee(e);
+    f.mem(Op.i32_store, 2, L.entryCounts);
+    f.i32(ST_HOT).set(r);
+    f.get(e).i32(HOT_RETURNS).op(Op.i32_eq).opU(Op.br_if, 1);
     f.i32(0).get(steps).mem(Op.i32_store, 2, L.done);
     // steps += region(budget - steps, base)
     f.get(budget).get(steps).op(Op.i32_sub).i32(L.base).get(idx);

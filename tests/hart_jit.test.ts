@@ -7,7 +7,7 @@ import { PageTables } from "./bench_hart.ts";
 import { CSR_SATP, Hart, IRQ_TIMER } from "../machine/hart.ts";
 import { KERNBASE, Ram } from "../machine/ram.ts";
 import { decode32, decodedImm } from "../machine/decode.ts";
-import { buildRegion, findBlocks } from "../machine/translate.ts";
+import { buildRegion, findBlocks, HOT_RETURNS } from "../machine/translate.ts";
 import { div64, divu64, mul64, mulh64, mulhsu64, mulhu64, res } from "../machine/arith.ts";
 import {
   CODE_PA,
@@ -273,4 +273,39 @@ Deno.test("translator: harts on one board, and code at two places in RAM, get th
   assert.deepEqual(a, b);
   const bytes = (groupRam: number, layout: typeof a) => buildRegion(blocks, groupRam, layout, 64);
   assert.deepEqual(bytes(0x3000, a), bytes(0x7000, b));
+});
+
+Deno.test("translator: a hot call to another page is inlined once its returns are counted, with exact results", () => {
+  // Page A calls f on page B from four places: three once, then one in a loop. f (39
+  // instructions) is too big to copy to four places up front, so every loop iteration
+  // leaves A's region and comes back through the dispatcher, which counts the return.
+  // At HOT_RETURNS the page is translated again with that call inlined: the count stops.
+  const { ram, hart } = reset();
+  hart.jitThreshold = 1;
+  const a = CODE_PA + 0x4000, b = a + 0x1000, iterations = HOT_RETURNS + 100_000;
+  const f = [...Array(38).fill(E.addi(7, 7, 1)), E.jalr(0, 1, 0)];
+  const main = [
+    E.jal(1, 0x1000), // 0: f, once each from three places
+    E.jal(1, 0x1000 - 4), // 4
+    E.jal(1, 0x1000 - 8), // 8
+    E.lui(6, (iterations >>> 12) + ((iterations & 0x800) ? 1 : 0)), // 12: x6 = iterations
+    E.addi(6, 6, ((iterations & 0xfff) << 20) >> 20), // 16
+    E.jal(1, 0x1000 - 20), // 20: the loop's call
+    E.addi(5, 5, 1), // 24: its return
+    E.bne(5, 6, -8), // 28
+    E.ecall(), // 32
+  ];
+  load(ram, a, main);
+  load(ram, b, f);
+  const back = a + 24 - KERNBASE;
+  const before = ram.entriesAt(back);
+  hart.instret = 0;
+  setPc(hart, BigInt(a));
+  assert.equal(hart.run(100_000_000), 8); // ecall from U-mode
+  assert.equal(reg(hart, 7), BigInt((iterations + 3) * 38));
+  assert.equal(reg(hart, 5), BigInt(iterations));
+  assert.equal(hart.instret, 3 * 40 + 2 + iterations * (40 + 2)); // the ecall traps: not retired
+  const counted = ram.entriesAt(back) - before;
+  assert.ok(counted >= HOT_RETURNS - before, `${counted} returns counted`);
+  assert.ok(counted < iterations - 50_000, `${counted} returns counted: not inlined`);
 });
