@@ -51,8 +51,9 @@ export interface KernelStats {
   machineInstructions?: number;
   /** Full-system mode: steps of the board's clock (mtime ticks). */
   boardSteps?: number;
-  /** Full-system mode: code regions compiled to WebAssembly, all harts. */
+  /** Full-system mode: code regions compiled to WebAssembly, and taken from another hart. */
   regionsCompiled?: number;
+  regionsShared?: number;
 }
 
 /** A booted system as sessions and the grader drive it: the built-in kernel or a board. */

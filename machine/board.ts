@@ -281,6 +281,11 @@ export class Board {
 
   /** Code regions compiled to WebAssembly so far, all harts (how much translating a run did). */
   regionsCompiled(): number {
-    return this.harts.reduce((n, h) => n + h.regionsCompiled, 0);
+    return this.harts.reduce((n, h) => n + h.regionsCompiled - h.regionsAdopted, 0);
+  }
+
+  /** Regions a hart took from another hart instead of compiling them itself. */
+  regionsShared(): number {
+    return this.harts.reduce((n, h) => n + h.regionsAdopted, 0);
   }
 }

@@ -29,14 +29,14 @@
 // faults again still moves time, so no guest can stop the clock). The board sets
 // `timeBase` so that the time the hart sees is timeBase + cycles.
 
-import { ENTRY_COUNT_SLOTS, PAGE_SIZE, PT_BIT, Ram } from "./ram.ts";
+import { ENTRY_COUNT_SLOTS, PAGE_SIZE, PT_BIT, Ram, type SharedRegion } from "./ram.ts";
 import * as D from "./decode.ts";
 import { decode16, decode32 } from "./decode.ts";
 import { div64, divu64, mul64, mulh64, mulhsu64, mulhu64, res } from "./arith.ts";
 import {
   buildRegion,
+  cachedModule,
   compileDispatcher,
-  compileRegion,
   compileRegionAsync,
   CSR_RELOOK,
   type DispatchFn,
@@ -258,6 +258,10 @@ export class Hart {
   private readonly regionCompiles: Uint8Array;
   /** 1 once a region key was translated again for a hot call (ST_HOT), until its page changes. */
   private readonly regionHot: Uint8Array;
+  /** The module each region key runs (compiled here or adopted from another hart). */
+  private readonly regionModule: (WebAssembly.Module | undefined)[];
+  /** layoutKey() per TLB set, once made. */
+  private readonly layoutKeys: string[] = [];
   /** Regions (keys) that inlined code from each RAM page, to drop when it is written. */
   private readonly regionDeps = new Map<number, Set<number>>();
   private tableUsed = 1; // index 0 means "no region"
@@ -270,8 +274,9 @@ export class Hart {
    */
   private readonly ws: Int32Array;
   private readonly regionHelpers: RegionHelpers;
-  /** Regions compiled (for tests and --stats). */
+  /** Regions installed (for tests and --stats), and how many of them another hart compiled. */
   regionsCompiled = 0;
+  regionsAdopted = 0;
   /** Where this hart's state starts in the memory (translated code's offsets count from it). */
   private readonly stateBase: number;
 
@@ -315,6 +320,7 @@ export class Hart {
     this.regionGen = new Uint32Array((ram.size / PAGE_SIZE) * 3);
     this.regionCompiles = new Uint8Array((ram.size / PAGE_SIZE) * 3);
     this.regionHot = new Uint8Array((ram.size / PAGE_SIZE) * 3);
+    this.regionModule = new Array((ram.size / PAGE_SIZE) * 3);
     this.regs = ram.allocInt32(66);
     this.ws = ram.allocInt32(16);
     this.regionHelpers = this.makeRegionHelpers();
@@ -471,7 +477,7 @@ export class Hart {
    * (it inlines them): decoded from RAM, with each page recorded so that writing it
    * drops the region (region key ri = page * 3 + set).
    */
-  private inlineSource(ri: number): InlineSource {
+  private inlineSource(ri: number, deps: number[] = []): InlineSource {
     return {
       ramSize: this.ram.size,
       read: (off) => {
@@ -486,10 +492,11 @@ export class Hart {
       },
       returns: (off) => this.ram.entriesAt(off),
       usePage: (page) => {
+        deps.push(page);
         this.ram.codePage[page] |= this.codeBit;
-        let deps = this.regionDeps.get(page);
-        if (deps === undefined) this.regionDeps.set(page, deps = new Set());
-        deps.add(ri);
+        let users = this.regionDeps.get(page);
+        if (users === undefined) this.regionDeps.set(page, users = new Set());
+        users.add(ri);
       },
     };
   }
@@ -509,6 +516,8 @@ export class Hart {
     this.regionGen[ri]++;
     this.regionCompiles[ri] = 0;
     this.regionHot[ri] = 0;
+    this.regionModule[ri] = undefined;
+    this.ram.sharedRegions.delete(ri);
     const idx = this.regionIndex[ri];
     if (idx === 0) return;
     this.table.set(idx, null);
@@ -633,6 +642,11 @@ export class Hart {
   private translatePage(pageOff: number, slot: number, set: number): number {
     const page = pageOff >>> 12;
     const ri = page * 3 + set;
+    const shared = this.ram.sharedRegions.get(ri);
+    if (
+      shared !== undefined && shared.hot.has(slot) && this.regionModule[ri] !== shared.module &&
+      shared.layout === this.layoutKey(set)
+    ) return this.adopt(ri, shared);
     const entries = this.regionEntries[ri] ?? new Set<number>();
     const area = this.poolOf[page] * 4096;
     const read = (s: number): readonly [number, number] | null => {
@@ -672,31 +686,60 @@ export class Hart {
     if (this.regionCompiles[ri] < 255) this.regionCompiles[ri]++;
     this.regionEntries[ri] = entries;
     this.ram.codePage[page] |= this.codeBit;
-    const layout = this.regionLayout(set), inline = this.inlineSource(ri);
-    if (!Hart.backgroundCompile) {
-      this.install(
-        ri,
-        compileRegion(blocks, pageOff, layout, this.ram.memory, this.regionHelpers, inline),
-      );
-      return entries.has(slot) || blocks.some((b) => b.slot === slot) ? TRANSLATED : NO_BLOCK_HERE;
-    }
-    // Compile off the main thread; interpret (or run the old translation) meanwhile.
     if (this.compiling.has(ri)) return PENDING;
-    const gen = this.regionGen[ri];
+    const deps: number[] = [];
     const bytes = buildRegion(
       blocks,
       pageOff,
-      layout,
+      this.regionLayout(set),
       this.ram.memory.buffer.byteLength / 65536,
-      inline,
+      this.inlineSource(ri, deps),
     );
+    const offer = (mod: WebAssembly.Module) => {
+      this.regionModule[ri] = mod;
+      this.ram.sharedRegions.set(ri, {
+        module: mod,
+        hot: new Set(blocks.filter((b) => !b.cold).map((b) => b.slot)),
+        entries: [...entries],
+        deps,
+        layout: this.layoutKey(set),
+      });
+      this.install(ri, instantiateRegion(mod, this.ram.memory, this.regionHelpers));
+    };
+    if (!Hart.backgroundCompile) {
+      offer(cachedModule(bytes));
+      return entries.has(slot) || blocks.some((b) => b.slot === slot) ? TRANSLATED : NO_BLOCK_HERE;
+    }
+    // Compile off the main thread; interpret (or run the old translation) meanwhile.
+    const gen = this.regionGen[ri];
     this.compiling.add(ri);
     compileRegionAsync(bytes).then((mod) => {
       this.compiling.delete(ri);
-      if (this.regionGen[ri] !== gen) return; // the page changed meanwhile
-      this.install(ri, instantiateRegion(mod, this.ram.memory, this.regionHelpers));
+      if (this.regionGen[ri] === gen) offer(mod); // else the page changed meanwhile
     });
     return blocks.some((b) => b.slot === slot) ? PENDING : NO_BLOCK_HERE;
+  }
+
+  /**
+   * Run the region another hart translated for this key (the same code, for a hart laid
+   * out alike) instead of compiling it again: its entries and the pages it copied code
+   * from become this hart's, so a write to any of them drops this copy too.
+   */
+  private adopt(ri: number, shared: SharedRegion): number {
+    this.regionsAdopted++;
+    this.regionEntries[ri] = new Set(shared.entries);
+    if (this.regionCompiles[ri] < 255) this.regionCompiles[ri]++;
+    this.ram.codePage[Math.floor(ri / 3)] |= this.codeBit;
+    const inline = this.inlineSource(ri);
+    for (const page of shared.deps) inline.usePage(page);
+    this.regionModule[ri] = shared.module;
+    this.install(ri, instantiateRegion(shared.module, this.ram.memory, this.regionHelpers));
+    return TRANSLATED;
+  }
+
+  /** The region layout for TLB set `set` as text, to tell whether a shared region fits. */
+  private layoutKey(set: number): string {
+    return this.layoutKeys[set] ??= JSON.stringify(this.regionLayout(set));
   }
 
   /** Put a translated region in the table under key ri (page * 3 + set). */

@@ -12,6 +12,20 @@ export const PAGE_SIZE = 4096;
 export const RAM_PAGES = RAM_SIZE / PAGE_SIZE;
 /** Memory above RAM for the state of up to 8 harts (registers, CSRs, TLBs). */
 export const STATE_BYTES = 48 * 1024 * 1024;
+/**
+ * A translated region one hart compiled for a page and mode, offered to the other harts
+ * on the same RAM (their state is laid out alike, so the module fits them too): the
+ * module, the block starts it translates (not just exits), its entry points, the other
+ * pages it copied code from, and the hart layout it was built for.
+ */
+export interface SharedRegion {
+  module: WebAssembly.Module;
+  hot: Set<number>;
+  entries: number[];
+  deps: number[];
+  layout: string;
+}
+
 /** Counters of entries into translated code (a power of two; see Ram.entryCounts). */
 export const ENTRY_COUNT_SLOTS = 1 << 16;
 
@@ -37,6 +51,11 @@ export class Ram {
    * calls that leave a region, which the translator inlines once they are hot.
    */
   readonly entryCounts: Int32Array<ArrayBuffer>;
+  /**
+   * The latest region translated for each key (page * 3 + TLB set) by any hart, until
+   * a hart drops it: a hart about to translate the same code runs this one instead.
+   */
+  readonly sharedRegions = new Map<number, SharedRegion>();
   /**
    * One bit per 8-byte slot of RAM: set when an MMU walk found a valid page-table entry
    * there, so a cached translation may depend on it. A write elsewhere in a page-table

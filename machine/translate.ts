@@ -1837,7 +1837,7 @@ let moduleCacheBytes = 0;
 const MODULE_CACHE_LIMIT = 64 * 1024 * 1024;
 
 /** A module for these bytes, compiled now or found in the cache. */
-function cachedModule(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Module {
+export function cachedModule(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Module {
   const key = new TextDecoder("latin1").decode(bytes);
   let mod = moduleCache.get(key);
   if (mod === undefined) {

@@ -100,6 +100,8 @@ Deno.test("--kernel --stats: instructions per mode, board steps and MIPS", async
   assertEquals(row("in M mode"), total, "the metal shell runs in M-mode only");
   assert(total > 0);
   assert(row("board steps") > 0);
+  assert(row("regions compiled") > 0, "the shell's hot loops are translated");
+  row("regions shared"); // the row is there (row() fails otherwise)
   assert(row("MIPS") > 0);
 });
 

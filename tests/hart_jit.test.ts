@@ -309,3 +309,30 @@ Deno.test("translator: a hot call to another page is inlined once its returns ar
   assert.ok(counted >= HOT_RETURNS - before, `${counted} returns counted`);
   assert.ok(counted < iterations - 50_000, `${counted} returns counted: not inlined`);
 });
+
+Deno.test("translator: a hart runs the region another hart on the same RAM compiled, until the code changes", () => {
+  const ram = new Ram(1 << 20);
+  const [a, b] = [new Hart(ram), new Hart(ram)];
+  const at = KERNBASE + 0x3000;
+  // x6 = 1 + 2 + ... + 1000, in a loop; then ecall.
+  const code = [E.addi(5, 0, 1000), E.add(6, 6, 5), E.addi(5, 5, -1), E.bne(5, 0, -8), E.ecall()];
+  load(ram, at, code);
+  const runOn = (h: Hart) => {
+    h.jitThreshold = 1;
+    h.x.fill(0);
+    setPc(h, BigInt(at));
+    assert.equal(h.run(1_000_000), 8);
+    assert.equal(reg(h, 6), 500500n);
+  };
+  runOn(a);
+  assert.ok(a.regionsCompiled >= 1);
+  assert.equal(a.regionsAdopted, 0);
+  runOn(b);
+  assert.ok(b.regionsAdopted >= 1, "b compiled its own region");
+  // A write to the code drops every hart's region and the shared one: b compiles anew.
+  const adopted = b.regionsAdopted, compiled = b.regionsCompiled;
+  load(ram, at, [...code.slice(0, 4), E.addi(6, 6, 0), E.ecall()]);
+  runOn(b);
+  assert.equal(b.regionsAdopted, adopted);
+  assert.ok(b.regionsCompiled > compiled);
+});

@@ -285,6 +285,7 @@ export function bootFullSystem(opts: FullSystemOptions): FullSystem {
         machineInstructions: modes.machine,
         boardSteps: board.time,
         regionsCompiled: board.regionsCompiled(),
+        regionsShared: board.regionsShared(),
       };
     },
   };
