@@ -256,7 +256,10 @@ export class Hart {
   private readonly regionGen: Uint32Array;
   /** How often each region key was translated since its page last changed. */
   private readonly regionCompiles: Uint8Array;
-  /** 1 once a region key was translated again for a hot call (ST_HOT), until its page changes. */
+  /**
+   * 1 once a region key was translated again for hot calls (ST_HOT), until its page
+   * changes. In WebAssembly memory, where the dispatcher reads it.
+   */
   private readonly regionHot: Uint8Array;
   /** The module each region key runs (compiled here or adopted from another hart). */
   private readonly regionModule: (WebAssembly.Module | undefined)[];
@@ -319,7 +322,8 @@ export class Hart {
     this.regionEntries = new Array((ram.size / PAGE_SIZE) * 3);
     this.regionGen = new Uint32Array((ram.size / PAGE_SIZE) * 3);
     this.regionCompiles = new Uint8Array((ram.size / PAGE_SIZE) * 3);
-    this.regionHot = new Uint8Array((ram.size / PAGE_SIZE) * 3);
+    const keys = (ram.size / PAGE_SIZE) * 3;
+    this.regionHot = new Uint8Array(ram.memory.buffer, ram.alloc(keys), keys);
     this.regionModule = new Array((ram.size / PAGE_SIZE) * 3);
     this.regs = ram.allocInt32(66);
     this.ws = ram.allocInt32(16);
@@ -354,6 +358,7 @@ export class Hart {
         base: this.stateBase,
         entryCounts: ram.entryCounts.byteOffset,
         entrySlots: ENTRY_COUNT_SLOTS,
+        regionHot: this.regionHot.byteOffset,
         fetchTags: [0, 1, 2].map((set) => m.tlbTag[set * 3 + ACC_FETCH].byteOffset),
         fetchBases: [0, 1, 2].map((set) => m.tlbBase[set * 3 + ACC_FETCH].byteOffset),
         regionIndex: this.regionIndex.byteOffset,
@@ -509,6 +514,7 @@ export class Hart {
       for (const ri of deps) this.dropRegionKey(ri);
     }
     for (let set = 0; set < 3; set++) this.dropRegionKey(page * 3 + set);
+    this.ram.forgetEntries(page);
   }
 
   /** Forget one translated region (key page * 3 + set). */

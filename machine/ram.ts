@@ -100,6 +100,12 @@ export class Ram {
     this.entryCounts = this.allocInt32(ENTRY_COUNT_SLOTS);
   }
 
+  /** Zero the entry counters of a RAM page (its code changed: what was hot says nothing now). */
+  forgetEntries(page: number): void {
+    const first = ((page * PAGE_SIZE) >>> 1) & (ENTRY_COUNT_SLOTS - 1);
+    this.entryCounts.fill(0, first, first + PAGE_SIZE / 2);
+  }
+
   /** The entryCounts counter of RAM offset off (entries there, and at others folded onto it). */
   entriesAt(off: number): number {
     return this.entryCounts[(off >>> 1) & (ENTRY_COUNT_SLOTS - 1)] >>> 0;

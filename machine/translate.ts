@@ -165,9 +165,10 @@ const INLINE_DEPTH = 3, INLINE_CALLEE = 40, INLINE_TOTAL = 150;
 /** Instructions inlined at hot calls (first), and at most in all (copies of copies too). */
 const INLINE_HOT = 400, INLINE_CAP = 600;
 /**
- * Entries into translated code at one place (RAM halfword): at this count the dispatcher
- * has its page translated again (once), and then every call whose return was entered
- * HOT_RETURNS / HOT_SHARE times counts as hot (see planInlining).
+ * Entries into translated code at one place (RAM halfword; the counts are the board's):
+ * from this count on, the dispatcher of each hart has the page translated again, once
+ * per hart, and then every call whose return was entered HOT_RETURNS / HOT_SHARE times
+ * counts as hot (see planInlining).
  */
 export const HOT_RETURNS = 300_000;
 const HOT_SHARE = 8;
@@ -1854,7 +1855,7 @@ export function cachedModule(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Module
 
 /** Dispatcher exit statuses (beside the regions' own): no translation / no region for pc. */
 export const ST_MISS = 3, ST_NOCODE = 4;
-/** Dispatcher exit: the entry at pc was just counted the HOT_RETURNS'th time (translate again). */
+/** Dispatcher exit: pc was entered HOT_RETURNS times, and its page not yet translated for that. */
 export const ST_HOT = 6;
 
 /** Where the dispatcher finds a hart's state, per TLB set. */
@@ -1869,6 +1870,8 @@ export interface DispatchLayout {
   /** Ram.entryCounts (absolute) and its number of counters (a power of two). */
   entryCounts: number;
   entrySlots: number;
+  /** A byte per (RAM page * 3 + set): 1 once the hart translated that page for hot calls. */
+  regionHot: number;
   /** Per set: the fetch TLB's tag and base arrays. */
   fetchTags: number[];
   fetchBases: number[];
@@ -1901,7 +1904,7 @@ export function compileDispatcher(
     const f = new FuncBuilder(1);
     const budget = 0;
     const steps = f.local(I32), pc = f.local(I64), tag = f.local(I32), e = f.local(I32);
-    const idx = f.local(I32), r = f.local(I32), ram = f.local(I32);
+    const idx = f.local(I32), r = f.local(I32), ram = f.local(I32), key = f.local(I32);
     f.op(Op.block, 0x40); // $out
     f.op(Op.loop, 0x40); // $next
     f.i32(0).mem(Op.i64_load, 3, L.pc).set(pc);
@@ -1916,17 +1919,19 @@ export function compileDispatcher(
     // The region of the physical page, else NOCODE.
     f.i32(ST_NOCODE).set(r);
     f.get(e).mem(Op.i32_load, 2, L.fetchBases[set]).tee(ram).i32(12).op(Op.i32_shr_u);
-    f.i32(3).op(Op.i32_mul).i32(set).op(Op.i32_add).i32(2).op(Op.i32_shl);
+    f.i32(3).op(Op.i32_mul).i32(set).op(Op.i32_add).tee(key).i32(2).op(Op.i32_shl);
     f.mem(Op.i32_load, 2, L.regionIndex).tee(idx).op(Op.i32_eqz).opU(Op.br_if, 1);
     f.i32(0).get(pc).op(Op.i32_wrap_i64).i32(0xfff).op(Op.i32_and).mem(Op.i32_store, 2, L.entry);
     f.i32(0).get(ram).mem(Op.i32_store, 2, L.entryRam);
-    // Count the entry at this RAM halfword; the HOT_RETURNS'th one leaves first (HOT).
+    // Count the entry at this RAM halfword. From HOT_RETURNS on, leave first (HOT) while
+    // this hart has not translated the page for hot calls yet.
     f.get(ram).get(pc).op(Op.i32_wrap_i64).i32(0xfff).op(Op.i32_and, Op.i32_or);
     f.i32(1).op(Op.i32_shr_u).i32(L.entrySlots - 1).op(Op.i32_and).i32(2).op(Op.i32_shl).tee(tag);
     f.get(tag).mem(Op.i32_load, 2, L.entryCounts).i32(1).op(Op.i32_add).tee(e);
     f.mem(Op.i32_store, 2, L.entryCounts);
     f.i32(ST_HOT).set(r);
-    f.get(e).i32(HOT_RETURNS).op(Op.i32_eq).opU(Op.br_if, 1);
+    f.get(e).i32(HOT_RETURNS).op(Op.i32_ge_u);
+    f.get(key).mem(Op.i32_load8_u, 0, L.regionHot).op(Op.i32_eqz, Op.i32_and).opU(Op.br_if, 1);
     f.i32(0).get(steps).mem(Op.i32_store, 2, L.done);
     // steps += region(budget - steps, base)
     f.get(budget).get(steps).op(Op.i32_sub).i32(L.base).get(idx);

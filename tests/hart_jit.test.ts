@@ -275,14 +275,13 @@ Deno.test("translator: harts on one board, and code at two places in RAM, get th
   assert.deepEqual(bytes(0x3000, a), bytes(0x7000, b));
 });
 
-Deno.test("translator: a hot call to another page is inlined once its returns are counted, with exact results", () => {
-  // Page A calls f on page B from four places: three once, then one in a loop. f (39
-  // instructions) is too big to copy to four places up front, so every loop iteration
-  // leaves A's region and comes back through the dispatcher, which counts the return.
-  // At HOT_RETURNS the page is translated again with that call inlined: the count stops.
-  const { ram, hart } = reset();
-  hart.jitThreshold = 1;
-  const a = CODE_PA + 0x4000, b = a + 0x1000, iterations = HOT_RETURNS + 100_000;
+/**
+ * Page `a` calls f on the next page from four places: three once, then one in a loop of
+ * `iterations`. f (39 instructions) is too big to copy to four places up front, so each
+ * iteration leaves a's region and comes back through the dispatcher, which counts the
+ * return (at a + 24). x7 ends as (iterations + 3) * 38.
+ */
+function hotCallProgram(ram: Ram, a: number, iterations: number): number {
   const f = [...Array(38).fill(E.addi(7, 7, 1)), E.jalr(0, 1, 0)];
   const main = [
     E.jal(1, 0x1000), // 0: f, once each from three places
@@ -296,8 +295,16 @@ Deno.test("translator: a hot call to another page is inlined once its returns ar
     E.ecall(), // 32
   ];
   load(ram, a, main);
-  load(ram, b, f);
-  const back = a + 24 - KERNBASE;
+  load(ram, a + 0x1000, f);
+  return a + 24 - KERNBASE;
+}
+
+Deno.test("translator: a hot call to another page is inlined once its returns are counted, with exact results", () => {
+  // At HOT_RETURNS the page is translated again with the loop's call inlined: the count stops.
+  const { ram, hart } = reset();
+  hart.jitThreshold = 1;
+  const a = CODE_PA + 0x4000, iterations = HOT_RETURNS + 100_000;
+  const back = hotCallProgram(ram, a, iterations);
   const before = ram.entriesAt(back);
   hart.instret = 0;
   setPc(hart, BigInt(a));
@@ -308,6 +315,28 @@ Deno.test("translator: a hot call to another page is inlined once its returns ar
   const counted = ram.entriesAt(back) - before;
   assert.ok(counted >= HOT_RETURNS - before, `${counted} returns counted`);
   assert.ok(counted < iterations - 50_000, `${counted} returns counted: not inlined`);
+});
+
+Deno.test("translator: every hart moves to the hot translation, not just the one that counted the call hot", () => {
+  const ram = new Ram(1 << 20);
+  const harts = [new Hart(ram), new Hart(ram)];
+  const a = KERNBASE + 0x4000, iterations = HOT_RETURNS + 100_000;
+  const back = hotCallProgram(ram, a, iterations);
+  for (const h of harts) {
+    h.jitThreshold = 1;
+    setPc(h, BigInt(a));
+  }
+  const [h0, h1] = harts;
+  // Both harts translate the page (h1 takes h0's region) and run 100,000 iterations each.
+  assert.equal(h0.run(42 * 100_000), -1);
+  assert.equal(h1.run(42 * 100_000), -1);
+  // h0 runs to the end: the count passes HOT_RETURNS and h0 translates the page again.
+  assert.equal(h0.run(100_000_000), 8);
+  // h1 still runs its old region: its first return since leaves, and it moves over.
+  const before = ram.entriesAt(back);
+  assert.equal(h1.run(100_000_000), 8);
+  assert.ok(ram.entriesAt(back) - before < 1000, `${ram.entriesAt(back) - before} returns counted`);
+  for (const h of harts) assert.equal(reg(h, 7), BigInt((iterations + 3) * 38));
 });
 
 Deno.test("translator: a hart runs the region another hart on the same RAM compiled, until the code changes", () => {
