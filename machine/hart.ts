@@ -498,12 +498,17 @@ export class Hart {
       returns: (off) => this.ram.entriesAt(off),
       usePage: (page) => {
         deps.push(page);
-        this.ram.codePage[page] |= this.codeBit;
-        let users = this.regionDeps.get(page);
-        if (users === undefined) this.regionDeps.set(page, users = new Set());
-        users.add(ri);
+        this.dependOn(ri, page);
       },
     };
+  }
+
+  /** Region key ri holds code copied from RAM page `page`: a write there drops it. */
+  private dependOn(ri: number, page: number): void {
+    this.ram.codePage[page] |= this.codeBit;
+    let users = this.regionDeps.get(page);
+    if (users === undefined) this.regionDeps.set(page, users = new Set());
+    users.add(ri);
   }
 
   /** Forget the translated regions of RAM page `page`, in every mode, and those inlining it. */
@@ -736,8 +741,7 @@ export class Hart {
     this.regionEntries[ri] = new Set(shared.entries);
     if (this.regionCompiles[ri] < 255) this.regionCompiles[ri]++;
     this.ram.codePage[Math.floor(ri / 3)] |= this.codeBit;
-    const inline = this.inlineSource(ri);
-    for (const page of shared.deps) inline.usePage(page);
+    for (const page of shared.deps) this.dependOn(ri, page);
     this.regionModule[ri] = shared.module;
     this.install(ri, instantiateRegion(shared.module, this.ram.memory, this.regionHelpers));
     return TRANSLATED;

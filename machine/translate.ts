@@ -1,16 +1,16 @@
 // The translator: turns hot guest code into WebAssembly, so it runs as native
 // 64-bit machine code instead of being interpreted.
 //
-// A region is the code of one group of GROUP_PAGES physically contiguous 4 KiB
-// pages (64 KiB, aligned), for one TLB set (the mode it runs in): every page of
-// the group that has run code is swept from its start, instruction by instruction,
-// and cut into blocks at control transfers, at branch targets and at instructions
-// the translator leaves to the interpreter; entry points seen at run time are
-// added. A whole kernel's text fits in one or two groups, so its calls and returns
-// stay inside one WebAssembly function. The region becomes one function:
+// A region is the code of one group of GROUP_PAGES (one) 4 KiB page, for one TLB
+// set (the mode it runs in): the page is swept from its start, instruction by
+// instruction, and cut into blocks at control transfers, at branch targets and at
+// instructions the translator leaves to the interpreter; entry points seen at run
+// time are added. Small functions it calls on other pages are copied in, and so are
+// the calls the dispatcher has seen return most often (see planInlining). The
+// region becomes one function:
 //
-//   fn(budget) -> steps       reads pc and the entry's offset in the group from
-//                             the hart's state, runs blocks while the budget lasts,
+//   fn(budget, base) -> steps reads pc and the entry's offset in the group from
+//                             the hart's state (at base), runs blocks while the budget lasts,
 //                             writes pc and an exit status back
 //
 // Inside, guest registers live in WebAssembly i64 locals (loaded on entry, stored
@@ -390,7 +390,7 @@ const CSR_SSTATUS = 0x100;
 const CSR_SATP = 0x180;
 const CSR_MSTATUS = 0x300;
 
-/** Translate the blocks of one page into a WebAssembly module's bytes (see compileRegion). */
+/** Translate the blocks of one page into a WebAssembly module's bytes (cachedModule or compileRegionAsync compiles them). */
 export function buildRegion(
   blocks: Block[],
   groupRam: number,
@@ -441,19 +441,6 @@ export function instantiateRegion(
     },
   });
   return inst.exports.run as RegionFn;
-}
-
-/** Translate the blocks of one page into a WebAssembly function, compiled now. */
-export function compileRegion(
-  blocks: Block[],
-  groupRam: number,
-  layout: HartLayout,
-  memory: WebAssembly.Memory,
-  helpers: RegionHelpers,
-  inline?: InlineSource,
-): RegionFn {
-  const bytes = buildRegion(blocks, groupRam, layout, memory.buffer.byteLength / 65536, inline);
-  return instantiateRegion(cachedModule(bytes), memory, helpers);
 }
 
 /**
@@ -589,17 +576,12 @@ class RegionGen {
     });
     budget = INLINE_HOT;
     for (const b of hot.sort((x, y) => backs(y) - backs(x) || x.slot - y.slot)) {
-      const cost = this.siteCost(b);
+      const { cost, nested } = this.inlineCost(this.callTarget(b)!, 1);
       if (cost > budget) continue;
       budget -= cost;
-      this.acceptSite(b);
+      this.acceptedSites.add(b.slot);
+      for (const u of nested) this.accepted.add(u);
     }
-  }
-
-  /** Instructions that inlining the call ending block b copies (its callees' too), or Infinity. */
-  private siteCost(b: Block): number {
-    const t = this.callTarget(b);
-    return t === null ? Infinity : this.inlineCost(t, 1).cost;
   }
 
   /**
@@ -623,12 +605,6 @@ class RegionGen {
       }
     }
     return { cost, nested };
-  }
-
-  /** Inline the call ending block b, and the callees inside it. */
-  private acceptSite(b: Block): void {
-    this.acceptedSites.add(b.slot);
-    for (const u of this.inlineCost(this.callTarget(b)!, 1).nested) this.accepted.add(u);
   }
 
   /** Add the registers of these blocks, and of the callees they will inline, to the sets. */
@@ -804,13 +780,7 @@ class RegionGen {
    * fetch TLB (a translation is cached and lands there).
    */
   private pageCheck(page: number): void {
-    const f = this.f, L = this.L;
-    this.tagIndex();
-    f.mem(Op.i32_load, 2, L.fetchTags).get(this.t).op(Op.i32_eq);
-    f.get(this.e).mem(Op.i32_load, 2, L.fetchBases).get(this.gram);
-    if (page !== 0) f.i32(page * 4096).op(Op.i32_add);
-    f.op(Op.i32_eq, Op.i32_and);
-    f.get(this.a).i64(38, 0).op(Op.i64_shr_u, Op.i64_eqz, Op.i32_and);
+    this.pageCheckRam(page * 4096);
   }
 
   /** One guest block: budget check, its instructions, its exit (a cold one just exits). */
