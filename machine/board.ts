@@ -16,18 +16,27 @@
 //
 // Idle spinning. Older xv6 schedulers idle without WFI: they scan the process table
 // over and over, on the stack the hart booted on. A hart that ends SPIN_TURNS turns in
-// a row there, having retired no user-mode instruction, counts as spinning: its turns
-// shrink to QUANTUM / SPIN_SHARE steps while time still moves on by a whole quantum
-// per round, so it runs as a slower hart would. The first turn that ends elsewhere
-// gives it whole turns again. Nothing here depends on the host, so runs stay
-// deterministic; the ISA promises nothing about the relative speed of harts.
+// a row there, having retired no user-mode instruction and executed no WFI, counts as
+// spinning: its turns shrink to QUANTUM / SPIN_SHARE steps while time still moves on
+// by a whole quantum per round, so it runs as a slower hart would. The first turn
+// that ends elsewhere gives it whole turns again.
+//
+// Resting. xv6's scheduler takes each process's spinlock with interrupts off and
+// turns them on as it lets go. So a spinning hart's turn also ends as soon as a CSR
+// write of its own turns its interrupts on (it then holds no spinlock another hart
+// could wait for), and it rests for SPIN_REST rounds, as if it had executed WFI: until
+// then, or until an interrupt is pending for it. A hart whose last spinning turn ended
+// so gets a whole quantum to get there next time (an interrupt handler may run first).
+//
+// Nothing here depends on the host, so runs stay deterministic; the ISA promises
+// nothing about the relative speed of harts.
 //
 // Time. mtime counts at 10 MHz; one step of a hart (an instruction or a trap) takes
 // one tick of mtime, so xv6's usual 1,000,000-tick timer interval is a million steps.
 
 import { Bus } from "./bus.ts";
 import type { ConsoleDevice } from "./console.ts";
-import { Hart, RUN_BREAK, RUN_STOP, RUN_WFI } from "./hart.ts";
+import { Hart, RUN_BREAK, RUN_SETTLED, RUN_STOP, RUN_WFI } from "./hart.ts";
 import { type LoadedKernel, loadKernel } from "./elf.ts";
 import { Ram } from "./ram.ts";
 import { Clint } from "./devices/clint.ts";
@@ -68,6 +77,8 @@ export const TIMEBASE_HZ = 10_000_000;
 export const SPIN_TURNS = 3;
 /** A spinning hart's turn is QUANTUM / SPIN_SHARE steps. */
 export const SPIN_SHARE = 16;
+/** Rounds a spinning hart sits out after a turn that ends as its interrupts go on. */
+export const SPIN_REST = 64;
 /** Most harts a board may have (xv6's NCPU). */
 export const MAX_CPUS = 8;
 
@@ -98,6 +109,10 @@ export class Board {
   breakHart = -1;
   /** Per hart: idle turns in a row (on its boot stack in S-mode, no user-mode instruction). */
   private readonly idleTurns: number[] = [];
+  /** Per hart: rounds it still sits out (a spinning hart resting; see above). */
+  private readonly rest: number[] = [];
+  /** Per hart: its last turn spinning ended as its interrupts went on. */
+  private readonly settles: boolean[] = [];
 
   /** Build the board, load the kernel, and put every hart at its entry point. */
   constructor(opts: BoardOptions) {
@@ -111,6 +126,8 @@ export class Board {
       hart.x[2 * 10] = h; // a0 = hart id, as QEMU's boot ROM leaves it
       this.harts.push(hart);
       this.idleTurns.push(0);
+      this.rest.push(0);
+      this.settles.push(false);
     }
     this.clint = new Clint(cpus, () => this.now(), {
       onMsip: (h, level) => this.setLine(h, MIP_MSIP, level),
@@ -201,8 +218,36 @@ export class Board {
 
   /** Steps hart h runs in its next turn: a whole quantum, or a spinning hart's share. */
   private share(h: number): number {
-    if (this.idleTurns[h] < SPIN_TURNS) return QUANTUM;
+    if (this.idleTurns[h] < SPIN_TURNS || this.settles[h]) return QUANTUM;
     return QUANTUM / SPIN_SHARE;
+  }
+
+  /** Hart h's turn of `quantum` steps; then, is it spinning, and may it rest (see above)? */
+  private turnOf(h: number, quantum: number): number {
+    const hart = this.harts[h];
+    const before = hart.cycles, userBefore = hart.instretIn(PRV_U), wfisBefore = hart.wfis;
+    const spinning = this.idleTurns[h] >= SPIN_TURNS;
+    const r = spinning ? hart.runToSettle(quantum) : hart.run(quantum);
+    const idle = hart.onBootStack() && hart.instretIn(PRV_U) === userBefore &&
+      hart.wfis === wfisBefore;
+    this.idleTurns[h] = idle ? this.idleTurns[h] + 1 : 0;
+    if (!spinning) return r;
+    // A turn cut short by a lock another hart holds says nothing either way.
+    if (r === RUN_SETTLED) this.settles[h] = true;
+    else if (hart.cycles - before >= quantum) this.settles[h] = false;
+    if (r === RUN_SETTLED && idle) this.rest[h] = SPIN_REST;
+    return r;
+  }
+
+  /** Whether hart h sits out this round: it rests, and no interrupt is pending for it. */
+  private resting(h: number): boolean {
+    if (this.rest[h] === 0) return false;
+    if (this.harts[h].wakeable()) {
+      this.rest[h] = 0;
+      return false;
+    }
+    this.rest[h]--;
+    return true;
   }
 
   /** Whether any hart that may run is not waiting in WFI. */
@@ -231,12 +276,13 @@ export class Board {
           if (quantum <= 0) continue;
         } else hart.timeBase = this.time - hart.cycles;
         if (hart.waiting && !hart.wakeable()) continue;
+        if (this.resting(h)) {
+          ran = true; // a resting hart takes a turn of no steps
+          continue;
+        }
         const before = hart.cycles;
-        const userBefore = hart.instretIn(PRV_U);
-        const r = hart.run(quantum);
+        const r = this.turnOf(h, quantum);
         ran = true;
-        const idle = hart.onBootStack() && hart.instretIn(PRV_U) === userBefore;
-        this.idleTurns[h] = idle ? this.idleTurns[h] + 1 : 0;
         if (r === RUN_STOP || this.halted) return "halted";
         if (r === RUN_BREAK) {
           this.turn = h;

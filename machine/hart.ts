@@ -133,8 +133,11 @@ export const CAUSE_MISALIGNED_FETCH = 0,
   CAUSE_ECALL_U = 8;
 /** Returned by run() in built-in mode for the supervisor timer interrupt. */
 export const IRQ_TIMER = 0x80000005;
-/** run() results in full-system mode: the budget is used up; the hart waits in WFI; a debugger stop. */
-export const RUN_BUDGET = -1, RUN_WFI = -3, RUN_STOP = -4, RUN_BREAK = -5;
+/**
+ * run() results in full-system mode: the budget is used up; the hart waits in WFI; a
+ * debugger stop; a breakpoint; (runToSettle) S-mode interrupts went on.
+ */
+export const RUN_BUDGET = -1, RUN_WFI = -3, RUN_STOP = -4, RUN_BREAK = -5, RUN_SETTLED = -6;
 
 /**
  * execute() results: the limit was reached; an exception (cause in trapCause); an
@@ -149,8 +152,15 @@ const POOL_PAGES = 1024;
 const NO_BLOCK = 255;
 /** ws[] slot set to 1 by an AMOSWAP that found a held spinlock (full system only). */
 const WS_SPIN = 9;
+/**
+ * A bit no interrupt uses, added to translated code's view of pending interrupts while
+ * the hart settles, so that code leaves when it turns sstatus.SIE on.
+ */
+const SETTLE_PENDING = 1 << 31;
 /** ws[] slot where the dispatcher leaves the RAM offset of the page a region is entered on. */
 const WS_ENTRY_RAM = 10;
+/** ws[] slot set to 1 by a CSR instruction that turns sstatus.SIE on (full system only). */
+const WS_SIE_RAISED = 11;
 /** translatePage() results. */
 const TRANSLATED = 1, PENDING = 0, NO_BLOCK_HERE = -1;
 /** Translations of a page that cover only code that has run; later ones cover it all. */
@@ -184,6 +194,8 @@ export class Hart {
   timeBase = 0;
   /** Built-in mode: the instret at which run() reports IRQ_TIMER. */
   timecmp = Infinity;
+  /** WFI instructions executed (a hart that uses WFI to idle is not spinning). */
+  wfis = 0;
   /** Full system: the hart executed WFI and waits for an interrupt. */
   waiting = false;
   /**
@@ -304,6 +316,8 @@ export class Hart {
   private regionBase = 0;
   /** instret when the dispatcher was called (for helpers that book instructions). */
   private regionInstret = 0;
+  /** runToSettle() is running: leave once S-mode interrupts are on. */
+  private settling = false;
   /** run() should return RUN_STOP as soon as it can. */
   private stopRequested = false;
 
@@ -428,7 +442,8 @@ export class Hart {
    */
   private notePending(): void {
     if (this.hostTraps) return;
-    this.ws[7] = this.csrs.mip(this.timeBase + this.cycleNow) & this.csrs.getLo(CSR_MIE);
+    const pending = this.csrs.mip(this.timeBase + this.cycleNow) & this.csrs.getLo(CSR_MIE);
+    this.ws[7] = this.settling ? pending | SETTLE_PENDING : pending;
   }
 
   /** The time this hart sees at its last retired step. */
@@ -630,6 +645,7 @@ export class Hart {
       scratch: at(this.ws, 16),
       entry: at(this.ws, 24),
       entryRam: at(this.ws, 4 * WS_ENTRY_RAM),
+      sieRaised: at(this.ws, 4 * WS_SIE_RAISED),
       ctx: at(this.mmu.state),
       pending: at(this.ws, 28),
       mstatus: at(this.csrs.v, 8 * CSR_MSTATUS),
@@ -967,6 +983,14 @@ export class Hart {
    * rd = x0 does not read (no read side effects).
    */
   private csrOp(inst: number, slo: number, shi: number): number {
+    const before = this.csrs.mstatus;
+    const r = this.csrAccess(inst, slo, shi);
+    if ((~before & this.csrs.mstatus & MS_SIE) !== 0) this.ws[WS_SIE_RAISED] = 1;
+    return r;
+  }
+
+  /** csrOp() but for noting that SIE went on. */
+  private csrAccess(inst: number, slo: number, shi: number): number {
     const f3 = (inst >>> 12) & 7;
     const n = inst >>> 20;
     const c = this.csrs;
@@ -1224,6 +1248,7 @@ export class Hart {
     const end = this.cycles + budget;
     this.reservation = -1;
     this.irqDirty = true;
+    let turnedOn = false; // (runToSettle) the last execute() ended as a CSR write turned SIE on
     for (;;) {
       const now = this.timeBase + this.cycles;
       this.cycleNow = this.cycles;
@@ -1241,13 +1266,17 @@ export class Hart {
         const irq = c.pendingInterrupt(now);
         if (irq >= 0) this.trap(irq, true, 0, 0);
         this.nextEvent = c.nextTimerEvent(this.timeBase + this.cycles);
+        // Settled: its own CSR write turned interrupts on, and none is pending.
+        if (turnedOn && irq < 0) return RUN_SETTLED;
       }
       const left = end - this.cycles;
       if (left <= 0) return RUN_BUDGET;
       const toEvent = this.nextEvent - (this.timeBase + this.cycles);
       const startInstret = this.instret;
+      this.ws[WS_SIE_RAISED] = 0;
       const r = this.execute(toEvent < left ? toEvent : left);
       this.cycles += this.instret - startInstret;
+      turnedOn = this.settling && this.ws[WS_SIE_RAISED] !== 0 && this.interruptsOn();
       if (r === EXIT_EXCEPTION) this.trap(this.trapCause, false, this.trapTvalLo, this.trapTvalHi);
       if (r === EXIT_BREAK) return RUN_BREAK;
       if (this.ws[WS_SPIN] !== 0) {
@@ -1268,11 +1297,34 @@ export class Hart {
     const saved = this.breakpoints;
     this.breakpoints = NO_BREAKPOINTS;
     this.cycleNow = this.cycles;
+    // A pending re-check of interrupts is run()'s to do; set, it would stop translated
+    // code before its first instruction, and the step would make no progress.
+    const dirty = this.irqDirty;
+    this.irqDirty = false;
     const startInstret = this.instret;
     const r = this.execute(1);
+    this.irqDirty ||= dirty;
     this.cycles += this.instret - startInstret;
     if (r === EXIT_EXCEPTION) this.trap(this.trapCause, false, this.trapTvalLo, this.trapTvalHi);
     this.breakpoints = saved;
+  }
+
+  /**
+   * Full system: run() for a hart that spins idle, which also returns (RUN_SETTLED)
+   * once a CSR write of its own turns S-mode interrupts on (xv6's intr_on, or pop_off
+   * as it releases its last spinlock): it then holds no spinlock, so the board may let
+   * it rest without making a working hart wait for one of its locks.
+   */
+  runToSettle(budget: number): number {
+    this.settling = true;
+    const r = this.runSystem(budget);
+    this.settling = false;
+    return r;
+  }
+
+  /** In S-mode with sstatus.SIE set. */
+  private interruptsOn(): boolean {
+    return this.csrs.priv === PRV_S && (this.csrs.mstatus & MS_SIE) !== 0;
   }
 
   /** Full system: the time of the next timer event (re-read at interrupt checks). */
@@ -2115,6 +2167,7 @@ export class Hart {
             break loop;
           }
           if ((w & 0xff) === D.OP_WFI) {
+            this.wfis++;
             this.cycleNow = startCycles + n;
             if (!this.hostTraps && !this.csrs.wakeable(this.timeBase + this.cycleNow)) {
               this.waiting = true;

@@ -84,6 +84,8 @@ export interface HartLayout {
   ctx: number;
   /** The low word of mstatus (sstatus is a view of it). */
   mstatus: number;
+  /** An i32 set to 1 when a CSR instruction turns sstatus.SIE on (see runToSettle). */
+  sieRaised: number;
   /** mip & mie when the region was entered (i32): non-zero if an interrupt is pending. */
   pending: number;
   /** The TLB set the region runs in: 0 U, 1 S, 2 M (also its privilege for CSR access). */
@@ -1405,6 +1407,7 @@ class RegionGen {
       f.get(this.hb).mem(Op.i32_load, 2, L.pending).i32(0).op(Op.i32_ne, Op.i32_and);
       f.op(Op.if, 0x40);
       this.depth.push("if");
+      f.get(this.hb).i32(1).mem(Op.i32_store, 2, L.sieRaised);
       this.leaveAfter(off, k, ilen);
       this.close();
       f.op(Op.else);

@@ -290,7 +290,7 @@ function uartOnPlic(resample: boolean) {
   pb.w32(4 * UART0_IRQ, 1);
   pb.w32(0x2080, 1 << UART0_IRQ);
   pb.w32(0x20_1000, 0);
-  return { ...s, b, plic, pb, interrupts: () => interrupts };
+  return { ...s, uart, b, plic, pb, interrupts: () => interrupts };
 }
 
 /** xv6 2020-2022's devintr() + uartintr(): claim, drain input, send, complete. No IIR read. */
@@ -318,6 +318,26 @@ Deno.test("uart+plic: xv6 2020-2022 interrupt-driven output settles with QEMU's 
   assert(handled <= 2, `took ${handled} interrupts`);
   assert(!plic.external(0, true)); // quiet, though the UART's THR-empty condition stays
   assertEquals(b.r8(IIR), 0xc2);
+});
+
+Deno.test("uart+plic: update() with no new input does not interrupt xv6 2020-2022 again", () => {
+  const { uart, b, pb, plic, con } = uartOnPlic(false);
+  xv6Init(b);
+  b.w8(THR, 0x41);
+  while (plic.external(0, true)) devintr2020(b, pb, []);
+  // The board calls update() after every slice of a run; nothing came in, so
+  // nothing changed, and (as on QEMU) the line is not raised once more.
+  for (let i = 0; i < 3; i++) uart.update();
+  assert(!plic.external(0, true));
+  con.pushInput("x");
+  uart.update(); // input did come: an interrupt, whose RBR read raises one more
+  let handled = 0;
+  while (plic.external(0, true) && handled < 100) {
+    devintr2020(b, pb, []);
+    handled++;
+  }
+  assertEquals(handled, 2);
+  assert(!con.hasInput());
 });
 
 Deno.test("uart+plic: a re-sampling gateway would interrupt xv6 2020-2022 forever", () => {

@@ -1,7 +1,9 @@
 // Harts that idle by spinning (userland/metal/idle.c: an old xv6 scheduler's idle
 // loop, in S-mode on the boot stack, without WFI) must not make a board of three
 // harts cost three times one: the board gives a spinning hart a small share of each
-// round, and whole turns again once it runs user code.
+// round, and whole turns again once it runs user code. A spinning hart that turns its
+// interrupts on as it lets go of a lock (userland/metal/idlelock.c, as xv6's
+// scheduler does) rests between turns, never while it holds a lock.
 
 import { assert, assertEquals } from "./deps.ts";
 import { type MetalRun, runMetal } from "./metal_harness.ts";
@@ -49,6 +51,40 @@ Deno.test("idle harts: throttling is deterministic and the same translated or in
   const fast = runMetal("idle", { cpus: 3 });
   const again = runMetal("idle", { cpus: 3 });
   const slow = runMetal("idle", { cpus: 3, jit: false });
+  assertEquals(again.instret, fast.instret);
+  assertEquals(again.output, fast.output);
+  assertEquals(slow.instret, fast.instret, "instructions per hart, interpreted vs translated");
+  assertEquals(slow.output, fast.output);
+});
+
+/** Job A's mtime ticks, from the last line of idlelock's output. */
+function ticksA(r: MetalRun): number {
+  const m = r.output.match(/ticks: A (\d+)/);
+  assert(m !== null, `no ticks line in: ${r.output}`);
+  return Number(m[1]);
+}
+
+Deno.test("idle harts: spinning harts that take locks as xv6's scheduler does rest between turns", () => {
+  const one = runMetal("idlelock", { cpus: 1 });
+  const three = runMetal("idlelock", { cpus: 3 });
+  assertEquals(one.code, 0);
+  assertEquals(three.code, 0);
+  assertEquals(results(three), results(one));
+  // Hart 2 idles all along. At a sixteenth of each round, without rests, it would
+  // retire about a seventh of what hart 0 does.
+  const share = three.instret[2] / three.instret[0];
+  assert(share < 0.02, `idle hart 2 retired ${share.toFixed(3)} of hart 0's instructions`);
+  assert(three.instret[2] > 0, "the idle hart still runs");
+  // Hart 0 takes every lock 200 times while harts 1 and 2 scan them. Had an idle
+  // hart rested (or been left a sixteenth of a turn) holding one, hart 0 would wait.
+  const slower = ticksA(three) / ticksA(one);
+  assert(slower < 1.02, `job A took ${slower.toFixed(3)}x the ticks on 3 harts`);
+});
+
+Deno.test("idle harts: resting is deterministic and the same translated or interpreted", () => {
+  const fast = runMetal("idlelock", { cpus: 3 });
+  const again = runMetal("idlelock", { cpus: 3 });
+  const slow = runMetal("idlelock", { cpus: 3, jit: false });
   assertEquals(again.instret, fast.instret);
   assertEquals(again.output, fast.output);
   assertEquals(slow.instret, fast.instret, "instructions per hart, interpreted vs translated");

@@ -105,10 +105,14 @@ export class Uart16550 implements MmioDevice {
     readonly irq: number = UART0_IRQ,
   ) {}
 
-  /** Take waiting host input and set the interrupt line: the board calls this after input arrives. */
+  /**
+   * Take waiting host input, and raise the line if any came: the board calls this
+   * after input arrives. With none, nothing changed, so (as on QEMU) the line is not
+   * raised again: xv6 2020-2022 never clears the transmit interrupt, and each raise
+   * would interrupt it once more.
+   */
   update(): void {
-    this.pullInput();
-    this.updateIrq();
+    if (this.pullInput()) this.updateIrq();
   }
 
   /** Whether QEMU would accept this access: any size within the eight registers. */
