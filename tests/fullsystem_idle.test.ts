@@ -90,3 +90,16 @@ Deno.test("idle harts: resting is deterministic and the same translated or inter
   assertEquals(slow.instret, fast.instret, "instructions per hart, interpreted vs translated");
   assertEquals(slow.output, fast.output);
 });
+
+Deno.test("idle harts: a debugger's single steps through translated CSR writes each retire one", () => {
+  const r = runMetal("idlelock", { cpus: 2, budget: 3_000_000 });
+  const hart = r.board.harts[1]; // in its idle loop, translated, toggling sstatus.SIE
+  let toggles = 0;
+  for (let i = 0; i < 400; i++) {
+    const before = hart.instret, sie = hart.csrs.mstatus & 2;
+    r.board.debugStep(1);
+    assertEquals(hart.instret, before + 1, `step ${i} retired ${hart.instret - before}`);
+    if ((hart.csrs.mstatus & 2) !== sie) toggles++;
+  }
+  assert(toggles >= 4, `only ${toggles} changes of SIE in 400 steps`);
+});
