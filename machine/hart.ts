@@ -976,12 +976,7 @@ export class Hart {
     return 0;
   }
 
-  /**
-   * The CSR access of instruction `inst` with source value (slo, shi): 0 with the old
-   * value in csrs.lo / hi, or CAUSE_ILLEGAL. csrrw(i) always writes; csrrs/csrrc(i)
-   * write unless the source is x0 / 0, and then may read a read-only CSR; csrrw with
-   * rd = x0 does not read (no read side effects).
-   */
+  /** csrAccess(), noting (for runToSettle) a write that turns sstatus.SIE on. */
   private csrOp(inst: number, slo: number, shi: number): number {
     const before = this.csrs.mstatus;
     const r = this.csrAccess(inst, slo, shi);
@@ -989,7 +984,12 @@ export class Hart {
     return r;
   }
 
-  /** csrOp() but for noting that SIE went on. */
+  /**
+   * The CSR access of instruction `inst` with source value (slo, shi): 0 with the old
+   * value in csrs.lo / hi, or CAUSE_ILLEGAL. csrrw(i) always writes; csrrs/csrrc(i)
+   * write unless the source is x0 / 0, and then may read a read-only CSR; csrrw with
+   * rd = x0 does not read (no read side effects).
+   */
   private csrAccess(inst: number, slo: number, shi: number): number {
     const f3 = (inst >>> 12) & 7;
     const n = inst >>> 20;
