@@ -27,6 +27,8 @@
 // could wait for), and it rests for SPIN_REST rounds, as if it had executed WFI: until
 // then, or until an interrupt is pending for it. A hart whose last spinning turn ended
 // so gets a whole quantum to get there next time (an interrupt handler may run first).
+// A hart that executed WFI in its last WFI_QUIET turns does not rest: its kernel idles
+// in WFI (xv6 2024+), and resting it as it turns interrupts on only holds work back.
 //
 // Nothing here depends on the host, so runs stay deterministic; the ISA promises
 // nothing about the relative speed of harts.
@@ -79,6 +81,8 @@ export const SPIN_TURNS = 3;
 export const SPIN_SHARE = 16;
 /** Rounds a spinning hart sits out after a turn that ends as its interrupts go on. */
 export const SPIN_REST = 64;
+/** Turns without WFI after which a spinning hart may rest (one that uses WFI idles so). */
+export const WFI_QUIET = 1000;
 /** Most harts a board may have (xv6's NCPU). */
 export const MAX_CPUS = 8;
 
@@ -113,6 +117,8 @@ export class Board {
   private readonly rest: number[] = [];
   /** Per hart: its last turn spinning ended as its interrupts went on. */
   private readonly settles: boolean[] = [];
+  /** Per hart: turns since it last executed WFI (WFI_QUIET at first). */
+  private readonly sinceWfi: number[] = [];
 
   /** Build the board, load the kernel, and put every hart at its entry point. */
   constructor(opts: BoardOptions) {
@@ -128,6 +134,7 @@ export class Board {
       this.idleTurns.push(0);
       this.rest.push(0);
       this.settles.push(false);
+      this.sinceWfi.push(WFI_QUIET); // no WFI yet
     }
     this.clint = new Clint(cpus, () => this.now(), {
       onMsip: (h, level) => this.setLine(h, MIP_MSIP, level),
@@ -218,7 +225,8 @@ export class Board {
 
   /** Steps hart h runs in its next turn: a whole quantum, or a spinning hart's share. */
   private share(h: number): number {
-    if (this.idleTurns[h] < SPIN_TURNS || this.settles[h]) return QUANTUM;
+    if (this.idleTurns[h] < SPIN_TURNS) return QUANTUM;
+    if (this.settles[h] && this.sinceWfi[h] >= WFI_QUIET) return QUANTUM;
     return QUANTUM / SPIN_SHARE;
   }
 
@@ -227,11 +235,13 @@ export class Board {
     const hart = this.harts[h];
     const before = hart.cycles, userBefore = hart.instretIn(PRV_U), wfisBefore = hart.wfis;
     const spinning = this.idleTurns[h] >= SPIN_TURNS;
-    const r = spinning ? hart.runToSettle(quantum) : hart.run(quantum);
-    const idle = hart.onBootStack() && hart.instretIn(PRV_U) === userBefore &&
-      hart.wfis === wfisBefore;
+    const mayRest = spinning && this.sinceWfi[h] >= WFI_QUIET;
+    const r = mayRest ? hart.runToSettle(quantum) : hart.run(quantum);
+    const wfi = hart.wfis !== wfisBefore;
+    const idle = hart.onBootStack() && hart.instretIn(PRV_U) === userBefore && !wfi;
     this.idleTurns[h] = idle ? this.idleTurns[h] + 1 : 0;
-    if (!spinning) return r;
+    this.sinceWfi[h] = wfi ? 0 : this.sinceWfi[h] + 1;
+    if (!mayRest) return r;
     // A turn cut short by a lock another hart holds says nothing either way.
     if (r === RUN_SETTLED) this.settles[h] = true;
     else if (hart.cycles - before >= quantum) this.settles[h] = false;
