@@ -226,16 +226,20 @@ export class Board {
   /** Steps hart h runs in its next turn: a whole quantum, or a spinning hart's share. */
   private share(h: number): number {
     if (this.idleTurns[h] < SPIN_TURNS) return QUANTUM;
-    if (this.settles[h] && this.sinceWfi[h] >= WFI_QUIET) return QUANTUM;
+    if (this.settles[h] && this.mayRest(h)) return QUANTUM;
     return QUANTUM / SPIN_SHARE;
   }
 
-  /** Hart h's turn of `quantum` steps; then, is it spinning, and may it rest (see above)? */
+  /** Whether hart h spins and does not idle in WFI: its turn may end in a rest. */
+  private mayRest(h: number): boolean {
+    return this.idleTurns[h] >= SPIN_TURNS && this.sinceWfi[h] >= WFI_QUIET;
+  }
+
+  /** Hart h's turn of `quantum` steps; then, is it spinning, and does it rest (see above)? */
   private turnOf(h: number, quantum: number): number {
     const hart = this.harts[h];
     const before = hart.cycles, userBefore = hart.instretIn(PRV_U), wfisBefore = hart.wfis;
-    const spinning = this.idleTurns[h] >= SPIN_TURNS;
-    const mayRest = spinning && this.sinceWfi[h] >= WFI_QUIET;
+    const mayRest = this.mayRest(h);
     const r = mayRest ? hart.runToSettle(quantum) : hart.run(quantum);
     const wfi = hart.wfis !== wfisBefore;
     const idle = hart.onBootStack() && hart.instretIn(PRV_U) === userBefore && !wfi;

@@ -47,14 +47,19 @@ Deno.test("idle harts: a hart leaving its idle loop for user code gets whole tur
   assert(r.output.includes("job B on hart 1"), r.output);
 });
 
-Deno.test("idle harts: throttling is deterministic and the same translated or interpreted", () => {
-  const fast = runMetal("idle", { cpus: 3 });
-  const again = runMetal("idle", { cpus: 3 });
-  const slow = runMetal("idle", { cpus: 3, jit: false });
+/** Program `name` on 3 harts runs alike twice, and alike translated or interpreted. */
+function assertSameEveryWay(name: string): void {
+  const fast = runMetal(name, { cpus: 3 });
+  const again = runMetal(name, { cpus: 3 });
+  const slow = runMetal(name, { cpus: 3, jit: false });
   assertEquals(again.instret, fast.instret);
   assertEquals(again.output, fast.output);
   assertEquals(slow.instret, fast.instret, "instructions per hart, interpreted vs translated");
   assertEquals(slow.output, fast.output);
+}
+
+Deno.test("idle harts: throttling is deterministic and the same translated or interpreted", () => {
+  assertSameEveryWay("idle");
 });
 
 /** Job A's mtime ticks, from the last line of idlelock's output. */
@@ -82,13 +87,7 @@ Deno.test("idle harts: spinning harts that take locks as xv6's scheduler does re
 });
 
 Deno.test("idle harts: resting is deterministic and the same translated or interpreted", () => {
-  const fast = runMetal("idlelock", { cpus: 3 });
-  const again = runMetal("idlelock", { cpus: 3 });
-  const slow = runMetal("idlelock", { cpus: 3, jit: false });
-  assertEquals(again.instret, fast.instret);
-  assertEquals(again.output, fast.output);
-  assertEquals(slow.instret, fast.instret, "instructions per hart, interpreted vs translated");
-  assertEquals(slow.output, fast.output);
+  assertSameEveryWay("idlelock");
 });
 
 Deno.test("idle harts: a debugger's single steps through translated CSR writes each retire one", () => {
