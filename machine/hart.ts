@@ -520,7 +520,7 @@ export class Hart {
 
   /** Region key ri holds code copied from RAM page `page`: a write there drops it. */
   private dependOn(ri: number, page: number): void {
-    this.ram.codePage[page] |= this.codeBit;
+    this.ram.watch(page, this.codeBit);
     let users = this.regionDeps.get(page);
     if (users === undefined) this.regionDeps.set(page, users = new Set());
     users.add(ri);
@@ -571,11 +571,6 @@ export class Hart {
         const f = this.storeSlow(lo, hi, size, vlo, vhi);
         if (f !== 0) return f;
         return this.irqDirty || this.codeWrites !== writes ? -1 : 0;
-      },
-      codeWrite: (off, size) => {
-        const writes = this.codeWrites;
-        this.invalidateCode(off, size);
-        return this.codeWrites !== writes ? 1 : 0; // decoded code went: leave
       },
       csr: (inst, slo, shi) => {
         this.cycleNow = this.regionBase + ws[8] + ws[3];
@@ -652,10 +647,9 @@ export class Hart {
       set,
       fetchTags: at(m.tlbTag[set * 3 + ACC_FETCH]),
       fetchBases: at(m.tlbBase[set * 3 + ACC_FETCH]),
-      loadTags: at(m.tlbTag[set * 3 + ACC_LOAD]),
-      loadBases: at(m.tlbBase[set * 3 + ACC_LOAD]),
-      storeTags: at(m.tlbTag[set * 3 + ACC_STORE]),
-      storeBases: at(m.tlbBase[set * 3 + ACC_STORE]),
+      loadData: at(m.tlbData[set * 3 + ACC_LOAD]),
+      storeData: at(m.tlbData[set * 3 + ACC_STORE]),
+      ctxData: at(this.mmu.state, 8),
       codePage: this.ram.codePage.byteOffset,
       tlbMask: TLB_MASK,
     };
@@ -712,7 +706,7 @@ export class Hart {
     if (blocks.length === 0) return NO_BLOCK_HERE;
     if (this.regionCompiles[ri] < 255) this.regionCompiles[ri]++;
     this.regionEntries[ri] = entries;
-    this.ram.codePage[page] |= this.codeBit;
+    this.ram.watch(page, this.codeBit);
     if (this.compiling.has(ri)) return PENDING;
     const deps: number[] = [];
     const bytes = buildRegion(
@@ -756,7 +750,7 @@ export class Hart {
     this.regionsAdopted++;
     this.regionEntries[ri] = new Set(shared.entries);
     if (this.regionCompiles[ri] < 255) this.regionCompiles[ri]++;
-    this.ram.codePage[Math.floor(ri / 3)] |= this.codeBit;
+    this.ram.watch(Math.floor(ri / 3), this.codeBit);
     for (const page of shared.deps) this.dependOn(ri, page);
     this.regionModule[ri] = shared.module;
     this.install(ri, instantiateRegion(shared.module, this.ram.memory, this.regionHelpers));
@@ -1173,7 +1167,7 @@ export class Hart {
       this.poolOf[page] = pi;
       this.pagesInPool[pi] = page;
     }
-    this.ram.codePage[page] |= this.codeBit;
+    this.ram.watch(page, this.codeBit);
     return pi * 4096;
   }
 
@@ -1476,7 +1470,9 @@ export class Hart {
         w = res.lo;
         imm = res.hi;
         if (r === 0) {
-          codePage[codeBase >>> 12] |= this.codeBit;
+          if ((codePage[codeBase >>> 12] & this.codeBit) === 0) {
+            this.ram.watch(codeBase >>> 12, this.codeBit);
+          }
           dec[area + slot] = w;
           dec[area + slot + 1] = imm;
         }
@@ -1580,7 +1576,7 @@ export class Hart {
           const lo = (b + imm) | 0;
           const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
           const tag = ((hi << 20) | (lo >>> 12)) | ctxTag;
-          const ti = (tag ^ (tag >>> 20)) & TLB_MASK;
+          const ti = (tag ^ ((tag >>> 20) & 0xfc0)) & TLB_MASK;
           if ((hi >>> 6) === 0 && rtag[ti] === tag && (lo & 0xfff) <= 4095) {
             const p = rbase[ti] | (lo & 0xfff);
             const vlo = view.getInt8(p);
@@ -1609,7 +1605,7 @@ export class Hart {
           const lo = (b + imm) | 0;
           const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
           const tag = ((hi << 20) | (lo >>> 12)) | ctxTag;
-          const ti = (tag ^ (tag >>> 20)) & TLB_MASK;
+          const ti = (tag ^ ((tag >>> 20) & 0xfc0)) & TLB_MASK;
           if ((hi >>> 6) === 0 && rtag[ti] === tag && (lo & 0xfff) <= 4094) {
             const p = rbase[ti] | (lo & 0xfff);
             const vlo = view.getInt16(p, true);
@@ -1638,7 +1634,7 @@ export class Hart {
           const lo = (b + imm) | 0;
           const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
           const tag = ((hi << 20) | (lo >>> 12)) | ctxTag;
-          const ti = (tag ^ (tag >>> 20)) & TLB_MASK;
+          const ti = (tag ^ ((tag >>> 20) & 0xfc0)) & TLB_MASK;
           if ((hi >>> 6) === 0 && rtag[ti] === tag && (lo & 0xfff) <= 4092) {
             const p = rbase[ti] | (lo & 0xfff);
             const vlo = view.getInt32(p, true);
@@ -1665,7 +1661,7 @@ export class Hart {
           const lo = (b + imm) | 0;
           const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
           const tag = ((hi << 20) | (lo >>> 12)) | ctxTag;
-          const ti = (tag ^ (tag >>> 20)) & TLB_MASK;
+          const ti = (tag ^ ((tag >>> 20) & 0xfc0)) & TLB_MASK;
           if ((hi >>> 6) === 0 && rtag[ti] === tag && (lo & 0xfff) <= 4088) {
             const p = rbase[ti] | (lo & 0xfff);
             const vlo = view.getInt32(p, true);
@@ -1693,7 +1689,7 @@ export class Hart {
           const lo = (b + imm) | 0;
           const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
           const tag = ((hi << 20) | (lo >>> 12)) | ctxTag;
-          const ti = (tag ^ (tag >>> 20)) & TLB_MASK;
+          const ti = (tag ^ ((tag >>> 20) & 0xfc0)) & TLB_MASK;
           if ((hi >>> 6) === 0 && rtag[ti] === tag && (lo & 0xfff) <= 4095) {
             const p = rbase[ti] | (lo & 0xfff);
             const vlo = view.getUint8(p);
@@ -1721,7 +1717,7 @@ export class Hart {
           const lo = (b + imm) | 0;
           const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
           const tag = ((hi << 20) | (lo >>> 12)) | ctxTag;
-          const ti = (tag ^ (tag >>> 20)) & TLB_MASK;
+          const ti = (tag ^ ((tag >>> 20) & 0xfc0)) & TLB_MASK;
           if ((hi >>> 6) === 0 && rtag[ti] === tag && (lo & 0xfff) <= 4094) {
             const p = rbase[ti] | (lo & 0xfff);
             const vlo = view.getUint16(p, true);
@@ -1749,7 +1745,7 @@ export class Hart {
           const lo = (b + imm) | 0;
           const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
           const tag = ((hi << 20) | (lo >>> 12)) | ctxTag;
-          const ti = (tag ^ (tag >>> 20)) & TLB_MASK;
+          const ti = (tag ^ ((tag >>> 20) & 0xfc0)) & TLB_MASK;
           if ((hi >>> 6) === 0 && rtag[ti] === tag && (lo & 0xfff) <= 4092) {
             const p = rbase[ti] | (lo & 0xfff);
             const vlo = view.getInt32(p, true);
@@ -1777,7 +1773,7 @@ export class Hart {
           const lo = (b + imm) | 0;
           const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
           const tag = ((hi << 20) | (lo >>> 12)) | ctxTag;
-          const ti = (tag ^ (tag >>> 20)) & TLB_MASK;
+          const ti = (tag ^ ((tag >>> 20) & 0xfc0)) & TLB_MASK;
           if ((hi >>> 6) === 0 && wtag[ti] === tag && (lo & 0xfff) <= 4095) {
             const p = wbase[ti] | (lo & 0xfff);
             view.setInt8(p, x[a2]);
@@ -1804,7 +1800,7 @@ export class Hart {
           const lo = (b + imm) | 0;
           const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
           const tag = ((hi << 20) | (lo >>> 12)) | ctxTag;
-          const ti = (tag ^ (tag >>> 20)) & TLB_MASK;
+          const ti = (tag ^ ((tag >>> 20) & 0xfc0)) & TLB_MASK;
           if ((hi >>> 6) === 0 && wtag[ti] === tag && (lo & 0xfff) <= 4094) {
             const p = wbase[ti] | (lo & 0xfff);
             view.setInt16(p, x[a2], true);
@@ -1831,7 +1827,7 @@ export class Hart {
           const lo = (b + imm) | 0;
           const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
           const tag = ((hi << 20) | (lo >>> 12)) | ctxTag;
-          const ti = (tag ^ (tag >>> 20)) & TLB_MASK;
+          const ti = (tag ^ ((tag >>> 20) & 0xfc0)) & TLB_MASK;
           if ((hi >>> 6) === 0 && wtag[ti] === tag && (lo & 0xfff) <= 4092) {
             const p = wbase[ti] | (lo & 0xfff);
             view.setInt32(p, x[a2], true);
@@ -1858,7 +1854,7 @@ export class Hart {
           const lo = (b + imm) | 0;
           const hi = (x[a1 + 1] + (imm >> 31) + ((lo >>> 0) < (b >>> 0) ? 1 : 0)) | 0;
           const tag = ((hi << 20) | (lo >>> 12)) | ctxTag;
-          const ti = (tag ^ (tag >>> 20)) & TLB_MASK;
+          const ti = (tag ^ ((tag >>> 20) & 0xfc0)) & TLB_MASK;
           if ((hi >>> 6) === 0 && wtag[ti] === tag && (lo & 0xfff) <= 4088) {
             const p = wbase[ti] | (lo & 0xfff);
             view.setInt32(p, x[a2], true);

@@ -32,12 +32,25 @@
 // kernel code keeps both sides' entries. Each is direct mapped with 65536 entries.
 // An entry's tag is the VPN (26 bits: only addresses below 2^38 are cached) with a
 // context number in bits 31..26, and its payload the RAM offset of the page. The
-// index is the tag folded onto 16 bits (tlbIndex), so that the same VPN in two
-// contexts lands in different slots. For speed the hart reads tlbTag / tlbBase
-// itself (its interpreter loop and translated code compare one tag per load or
-// store); only a miss calls into this file (translate, then walk). Only RAM is
-// cached: device addresses always take the slow path, so every device access
-// reaches the bus.
+// index is the VPN's low 16 bits with the context mixed in (tlbIndex), so that the
+// same VPN in two contexts lands in different slots. For speed the hart reads
+// tlbTag / tlbBase itself (its interpreter loop compares one tag per load or store);
+// only a miss calls into this file (translate, then walk). Only RAM is cached:
+// device addresses always take the slow path, so every device access reaches the bus.
+//
+// Translated code reads a second copy of the load and store TLBs (tlbData), laid
+// out for WebAssembly as QEMU lays out its own: one 16-byte entry per slot holding
+// an i64 tag (the page's VA with the context number in bits 9..4, where no page
+// address has bits) and an addend (the page's RAM offset minus its VA). A load
+// masks the VA down to its page plus the bits that would make it misaligned, ORs
+// in the context, and compares once: equal means cached, in this context, below
+// 2^38 and aligned (anything else takes the slow path). The RAM offset is then the
+// VA plus the addend. Both copies fill and empty together, slot for slot, with one
+// exception that spares translated stores a check: the store copy never maps a
+// watched page (ram.codePage: code or page tables), so its stores go the slow way,
+// which reports them. A page that starts being watched is dropped from it at once
+// (each filled store entry is listed under its page: unmapStores), and the slow
+// path puts an entry back (translate) once its page is no longer watched.
 //
 // Contexts, so that switching page tables does not cost a refill. Each satp value
 // the hart runs under gets a context number (1..63; 0 is the bare mapping of M-mode
@@ -77,10 +90,16 @@ export const MMIO = -2;
 export const TLB_MASK = 65535;
 const TLB_SIZE = TLB_MASK + 1;
 
-/** The TLB slot of a tag (VPN | context << 26): the tag folded onto 16 bits. */
+/**
+ * The TLB slot of a tag (VPN | context << 26): the VPN's low 16 bits XOR the context
+ * << 6. (The hart's interpreter and translate.ts compute the same inline.)
+ */
 export function tlbIndex(tag: number): number {
-  return (tag ^ (tag >>> 20)) & TLB_MASK;
+  return (tag ^ ((tag >>> 20) & 0xfc0)) & TLB_MASK;
 }
+
+/** Words per tlbData entry: tag low, tag high, addend, unused. */
+export const DATA_ENTRY_WORDS = 4;
 
 /** Context numbers (0..63) the dirty and page-table bit masks can hold. */
 const CONTEXTS = 64;
@@ -92,6 +111,8 @@ const CONTEXTS = 64;
 const LAST_CONTEXT = 62;
 /** Records of filled entries before a full flush starts over. */
 const LOG_SIZE = 2 * TLB_SIZE;
+/** Records of filled store tlbData entries (listed by page) before they all start over. */
+const STORE_LOG_SIZE = 2 * TLB_SIZE;
 
 /** TLB sets by mode: user, supervisor, machine (physical). */
 export const SET_U = 0, SET_S = 1, SET_M = 2;
@@ -105,6 +126,11 @@ export class Mmu {
   readonly tlbTag: Int32Array[] = [];
   /** Per set * 3 + access kind: the RAM offset of the physical page of each entry. */
   readonly tlbBase: Int32Array[] = [];
+  /**
+   * Per set * 3 + access kind, loads and stores only (fetch slots are empty arrays):
+   * the entries translated code reads (see above), DATA_ENTRY_WORDS words each.
+   */
+  readonly tlbData: Int32Array[] = [];
 
   /** Why the last translation failed: the cause and the virtual address (lo, hi). */
   faultCause = 0;
@@ -118,7 +144,9 @@ export class Mmu {
   dataSet = SET_M;
   /**
    * state[0]: the current context's tag bits (context << 26) for the U and S sets
-   * (the M set always uses 0). In WebAssembly memory, where translated code reads it.
+   * (the M set always uses 0); state[2] and state[3]: the context << 4 (its bits in a
+   * tlbData tag) and << 10 (its bits in a tlbData entry's byte offset). In WebAssembly
+   * memory, where translated code reads them.
    */
   readonly state: Int32Array;
 
@@ -143,6 +171,16 @@ export class Mmu {
    */
   private readonly recEntry = new Int32Array(LOG_SIZE);
   private readonly recNext = new Int32Array(LOG_SIZE);
+  /**
+   * The store tlbData entries filled for each RAM page (so that watching the page can
+   * drop them): per page the first record, or -1; per record its entry (t << 16 | slot)
+   * and the next record. Records are never freed one by one: when they run out, every
+   * store entry of tlbData is emptied and the lists start over.
+   */
+  private readonly storeHead: Int32Array;
+  private readonly storeRecEntry = new Int32Array(STORE_LOG_SIZE);
+  private readonly storeRecNext = new Int32Array(STORE_LOG_SIZE);
+  private storeRecUsed = 0;
   private readonly head = new Int32Array(CONTEXTS).fill(-1);
   private freeRec = -1;
   private recUsed = 0;
@@ -169,12 +207,16 @@ export class Mmu {
   constructor(ram: Ram) {
     this.ram = ram;
     this.view = ram.view;
-    this.state = ram.allocInt32(2);
+    this.state = ram.allocInt32(4);
     this.ptLo = new Int32Array(ram.size / PAGE_SIZE);
     this.ptHi = new Int32Array(ram.size / PAGE_SIZE);
+    this.storeHead = new Int32Array(ram.size / PAGE_SIZE).fill(-1);
+    ram.listenForWatch((page) => this.unmapStores(page));
     for (let i = 0; i < 9; i++) {
       this.tlbTag.push(ram.allocInt32(TLB_SIZE).fill(-1));
       this.tlbBase.push(ram.allocInt32(TLB_SIZE));
+      const words = i % 3 === ACC_FETCH ? 0 : TLB_SIZE * DATA_ENTRY_WORDS;
+      this.tlbData.push(ram.allocInt32(words).fill(-1));
     }
   }
 
@@ -213,6 +255,8 @@ export class Mmu {
   private useContext(c: number): void {
     this.ctx = c;
     this.state[0] = c << 26;
+    this.state[2] = c << 4;
+    this.state[3] = c << 10;
   }
 
   /** Is context c marked dirty? */
@@ -251,13 +295,22 @@ export class Mmu {
       const e = this.recEntry[r];
       const tags = this.tlbTag[e >>> 16];
       const i = e & 0xffff;
-      if (tags[i] !== -1 && (tags[i] >>> 26) === c) tags[i] = -1;
+      if (tags[i] !== -1 && (tags[i] >>> 26) === c) this.empty(e >>> 16, i);
       const next = this.recNext[r];
       this.recNext[r] = this.freeRec;
       this.freeRec = r;
       r = next;
     }
     this.head[c] = -1;
+  }
+
+  /** Empty slot i of TLB t (and its tlbData copy). */
+  private empty(t: number, i: number): void {
+    this.tlbTag[t][i] = -1;
+    const data = this.tlbData[t];
+    if (data.length === 0) return;
+    data[i * DATA_ENTRY_WORDS] = -1;
+    data[i * DATA_ENTRY_WORDS + 1] = -1;
   }
 
   /** sstatus.MXR was written: cached load permissions may change, so flush if it did. */
@@ -289,6 +342,9 @@ export class Mmu {
   /** Start over: every TLB empty and every record free (when the record pool runs out). */
   private reset(): void {
     for (const t of this.tlbTag) t.fill(-1);
+    for (const d of this.tlbData) d.fill(-1);
+    this.storeHead.fill(-1);
+    this.storeRecUsed = 0;
     this.head.fill(-1);
     this.freeRec = -1;
     this.recUsed = 0;
@@ -307,7 +363,14 @@ export class Mmu {
     if ((hi >>> 6) === 0) {
       const tag = ((hi << 20) | (lo >>> 12)) | (set === SET_M ? 0 : this.state[0]);
       const i = tlbIndex(tag);
-      if (this.tlbTag[t][i] === tag) return this.tlbBase[t][i] | (lo & 0xfff);
+      if (this.tlbTag[t][i] === tag) {
+        const base = this.tlbBase[t][i];
+        // A store entry dropped from tlbData while its page was watched: back if no longer.
+        if (acc === ACC_STORE && this.tlbData[t][i * DATA_ENTRY_WORDS] === -1) {
+          this.fillData(t, i, lo, hi, base, tag >>> 26);
+        }
+        return base | (lo & 0xfff);
+      }
     }
     const p = this.walk(lo, hi, acc);
     return p < 0 ? p : p | (lo & 0xfff);
@@ -413,7 +476,7 @@ export class Mmu {
 
   /** A walk read a PTE from RAM page `page`: watch it for writes, for this context. */
   private markTable(page: number): void {
-    this.ram.codePage[page] |= PT_BIT;
+    this.ram.watch(page, PT_BIT);
     const c = this.ctx;
     if (c < 32) this.ptLo[page] |= 1 << c;
     else this.ptHi[page] |= 1 << (c - 32);
@@ -453,6 +516,50 @@ export class Mmu {
     }
     tags[i] = tag;
     this.tlbBase[t][i] = pageOff;
+    this.fillData(t, i, lo, hi, pageOff, c);
+  }
+
+  /**
+   * Fill slot i of TLB t's tlbData copy for VA (lo, hi) in context c, on RAM page
+   * pageOff: loads always; stores only to a page nobody watches, listed under it.
+   */
+  private fillData(t: number, i: number, lo: number, hi: number, pageOff: number, c: number) {
+    const data = this.tlbData[t];
+    if (data.length === 0) return;
+    const j = i * DATA_ENTRY_WORDS, page = lo & ~0xfff;
+    if (t % 3 === ACC_STORE) {
+      const p = pageOff >>> 12;
+      if (this.ram.codePage[p] !== 0) {
+        data[j] = data[j + 1] = -1;
+        return;
+      }
+      if (this.storeRecUsed === STORE_LOG_SIZE) this.forgetStores();
+      const r = this.storeRecUsed++;
+      this.storeRecEntry[r] = (t << 16) | i;
+      this.storeRecNext[r] = this.storeHead[p];
+      this.storeHead[p] = r;
+    }
+    data[j] = page | (c << 4);
+    data[j + 1] = hi;
+    data[j + 2] = (pageOff - page) | 0;
+  }
+
+  /** RAM page `page` is now watched: drop it from the store tlbData copies. */
+  private unmapStores(page: number): void {
+    for (let r = this.storeHead[page]; r !== -1; r = this.storeRecNext[r]) {
+      const t = this.storeRecEntry[r] >>> 16, i = this.storeRecEntry[r] & 0xffff;
+      if (this.tlbTag[t][i] !== -1 && this.tlbBase[t][i] === page * PAGE_SIZE) {
+        this.tlbData[t][i * DATA_ENTRY_WORDS] = this.tlbData[t][i * DATA_ENTRY_WORDS + 1] = -1;
+      }
+    }
+    this.storeHead[page] = -1;
+  }
+
+  /** The store records ran out: empty every store tlbData copy and start the lists over. */
+  private forgetStores(): void {
+    for (let t = ACC_STORE; t < 9; t += 3) this.tlbData[t].fill(-1);
+    this.storeHead.fill(-1);
+    this.storeRecUsed = 0;
   }
 
   /** Record a fault (cause, VA) for the hart to report; returns -1. */

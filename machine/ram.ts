@@ -11,7 +11,7 @@ export const PHYSTOP = KERNBASE + RAM_SIZE;
 export const PAGE_SIZE = 4096;
 export const RAM_PAGES = RAM_SIZE / PAGE_SIZE;
 /** Memory above RAM for the state of up to 8 harts (registers, CSRs, TLBs). */
-export const STATE_BYTES = 48 * 1024 * 1024;
+export const STATE_BYTES = 96 * 1024 * 1024;
 /**
  * A translated region one hart compiled for a page and mode, offered to the other harts
  * on the same RAM (their state is laid out alike, so the module fits them too): the
@@ -64,6 +64,8 @@ export class Ram {
   readonly ptSlots: Int32Array;
   /** Who to tell (page index, and the page's bits) when a write touches a flagged page. */
   private readonly codeListeners: ((page: number, bits: number) => void)[] = [];
+  /** Who to tell when a page starts being watched (the MMUs, whose store TLBs skip such pages). */
+  private readonly watchListeners: ((page: number) => void)[] = [];
 
   /** Size in bytes (a multiple of the page size), and the first address past RAM. */
   readonly size: number;
@@ -127,6 +129,22 @@ export class Ram {
   /** An Int32Array over `count` words of fresh state memory above RAM. */
   allocInt32(count: number): Int32Array<ArrayBuffer> {
     return new Int32Array(this.memory.buffer as ArrayBuffer, this.alloc(count * 4), count);
+  }
+
+  /**
+   * Watch RAM page `page` for writes: set `bit` (a hart's code bit, or PT_BIT) in its
+   * codePage flags. When the page was not watched before, every watcher hears of it at
+   * once, so that no fast path that skips the check keeps writing to it unseen.
+   */
+  watch(page: number, bit: number): void {
+    const was = this.codePage[page];
+    this.codePage[page] = was | bit;
+    if (was === 0) { for (const fn of this.watchListeners) fn(page); }
+  }
+
+  /** Register a handler for pages that start being watched (see watch). */
+  listenForWatch(fn: (page: number) => void): void {
+    this.watchListeners.push(fn);
   }
 
   /** Register a hart's handler for writes to pages it decoded code from. */

@@ -32,13 +32,14 @@
 // compiles to runs in bulk, a page at a time, with the same count and the same
 // faults.
 //
-// Loads and stores look up the hart's TLB for the set inline: one compare on a hit.
-// A miss, a page-crossing access or a device address calls back into the hart
-// (slowLoad / slowStore), which may report a fault: then the function returns with
-// pc at that instruction and the retired count before it (status FAULT). A store
-// to a page holding decoded code calls codeWrite and leaves right after the store
-// (status EVENT), since this very region may be stale. CSR instructions are done
-// inline for sstatus in S-mode, else through the hart.
+// Loads and stores look up the hart's TLB for the set inline (mmu.ts: tlbData): one
+// compare on a hit. A miss, a misaligned access or a device address calls back into
+// the hart (slowLoad / slowStore), which may report a fault: then the function
+// returns with pc at that instruction and the retired count before it (status
+// FAULT). The store TLB never maps a page holding decoded code or a page table, so
+// such stores take the slow path too, which reports them; when that dropped code,
+// the region leaves right after the store (status EVENT), since it may itself be
+// stale. CSR instructions are done inline for sstatus in S-mode, else through the hart.
 
 import * as D from "./decode.ts";
 import { buildModule, FuncBuilder, I32, I64, Op } from "./wasm.ts";
@@ -71,13 +72,17 @@ export interface HartLayout {
   scratch: number;
   entry: number;
   entryRam: number;
-  /** The TLB arrays for fetches, loads and stores of this region's set (i32 tags, RAM offsets). */
+  /** The fetch TLB arrays of this region's set (i32 tags, RAM offsets). */
   fetchTags: number;
   fetchBases: number;
-  loadTags: number;
-  loadBases: number;
-  storeTags: number;
-  storeBases: number;
+  /**
+   * The translated code's copies of the load and store TLBs (mmu.ts: tlbData, 16-byte
+   * entries of an i64 tag and an i32 addend), and where the context's bits for them
+   * are (i32 context << 4, then context << 10).
+   */
+  loadData: number;
+  storeData: number;
+  ctxData: number;
   /** 16 bits per RAM page: non-zero when a write to it must be reported (ram.codePage). */
   codePage: number;
   /** The MMU's current context tag bits (i32), for the U and S sets' TLB tags. */
@@ -111,11 +116,6 @@ export interface RegionHelpers {
     vhi: number,
     steps: number,
   ): number;
-  /**
-   * A store of `size` bytes at RAM offset `off` hit a watched page (decoded code, or a
-   * page table): returns 1 when code was dropped (this region may be stale: leave), else 0.
-   */
-  codeWrite(off: number, size: number): number;
   /** MULH, MULHSU, MULHU: the high 64 bits into scratch. */
   mulh(kind: number, alo: number, ahi: number, blo: number, bhi: number): void;
   /**
@@ -380,9 +380,9 @@ const LOAD_OP: Record<number, number> = {
 };
 
 /** Type indexes in every region module. */
-const T_REGION = 0, T_LOAD = 1, T_STORE = 2, T_CODEWRITE = 3, T_MULH = 4, T_CSR = 5;
+const T_REGION = 0, T_LOAD = 1, T_STORE = 2, T_MULH = 3, T_CSR = 4;
 /** Imported function indexes. */
-const F_LOAD = 0, F_STORE = 1, F_CODEWRITE = 2, F_MULH = 3, F_CSR = 4, F_SYS = 5;
+const F_LOAD = 0, F_STORE = 1, F_MULH = 2, F_CSR = 3, F_SYS = 4;
 
 /** sstatus's bits in mstatus: SIE, SPIE, SPP, SUM, MXR; and the two that change translation. */
 const SSTATUS_VIEW = (1 << 1) | (1 << 5) | (1 << 8) | (1 << 18) | (1 << 19);
@@ -407,14 +407,12 @@ export function buildRegion(
       { params: [I32, I32], results: [I32] },
       { params: [I32, I32, I32, I32], results: [I32] },
       { params: [I32, I32, I32, I32, I32, I32], results: [I32] },
-      { params: [I32, I32], results: [I32] },
       { params: [I32, I32, I32, I32, I32], results: [] },
       { params: [I32, I32, I32], results: [I32] },
     ],
     imports: [
       { name: "load", type: T_LOAD },
       { name: "store", type: T_STORE },
-      { name: "codeWrite", type: T_CODEWRITE },
       { name: "mulh", type: T_MULH },
       { name: "csr", type: T_CSR },
       { name: "sys", type: T_CSR },
@@ -436,7 +434,6 @@ export function instantiateRegion(
       mem: memory,
       load: helpers.slowLoad,
       store: helpers.slowStore,
-      codeWrite: helpers.codeWrite,
       mulh: helpers.mulh,
       csr: helpers.csr,
       sys: helpers.sys,
@@ -508,6 +505,8 @@ class RegionGen {
   private gram = 0; // local: the RAM offset of the group's first page (i32)
   private cb = 0; // local: the inlined callee block to dispatch to
   private ctx = 0; // local: the context's tag bits
+  private ctxTag = 0; // local: the context's bits in a tlbData tag (i64)
+  private ctxIdx = 0; // local: the context's bits in a tlbData entry offset
 
   constructor(blocks: Block[], layout: HartLayout, groupRam: number, inline?: InlineSource) {
     this.blocks = blocks;
@@ -660,13 +659,19 @@ class RegionGen {
     this.s = f.local(I32);
     this.cb = f.local(I32);
     this.ctx = f.local(I32);
+    this.ctxTag = f.local(I64);
+    this.ctxIdx = f.local(I32);
     this.gram = f.local(I32);
     // Load the registers the region uses; the entry offset, and the group's VA from pc.
     for (const i of this.used) {
       f.get(this.hb).mem(Op.i64_load, 3, L.regs + 8 * i).set(this.r[i]);
     }
     // The address space's tag bits (the M set is always the bare mapping, context 0).
-    if (L.set !== 2) f.get(this.hb).mem(Op.i32_load, 2, L.ctx).set(this.ctx);
+    if (L.set !== 2) {
+      f.get(this.hb).mem(Op.i32_load, 2, L.ctx).set(this.ctx);
+      f.get(this.hb).mem(Op.i64_load32_u, 2, L.ctxData).set(this.ctxTag);
+      f.get(this.hb).mem(Op.i32_load, 2, L.ctxData + 4).set(this.ctxIdx);
+    }
     f.get(this.hb).mem(Op.i32_load, 2, L.entry).set(this.pcoff);
     f.get(this.hb).mem(Op.i32_load, 2, L.entryRam).set(this.gram);
     f.get(this.hb).mem(Op.i64_load, 3, L.pc).get(this.pcoff).op(Op.i64_extend_i32_u, Op.i64_sub);
@@ -840,10 +845,10 @@ class RegionGen {
     // a = p; TLB hit for a 1-byte store; n = min(page left, q - p, (budget - steps) / 3)
     this.rget(p);
     f.set(this.a);
-    this.tlbCheck(L.storeTags, 1);
+    this.tlbCheck(L.storeData, 1);
     f.op(Op.if, 0x40);
     this.depth.push("if");
-    this.ramOffset(L.storeBases);
+    this.ramOffset(L.storeData);
     // t = bytes to the page end; e = (budget - steps) / 3
     f.i32(4096).get(this.a).op(Op.i32_wrap_i64).i32(0xfff).op(Op.i32_and, Op.i32_sub).set(this.t);
     f.get(this.budget).get(this.steps).op(Op.i32_sub).i32(3).op(Op.i32_div_s).set(this.e);
@@ -1164,31 +1169,34 @@ class RegionGen {
   private tagIndex(): void {
     const f = this.f, L = this.L;
     f.get(this.a).i64(12, 0).op(Op.i64_shr_u, Op.i32_wrap_i64).get(this.ctx).op(Op.i32_or);
-    f.tee(this.t).get(this.t).i32(20).op(Op.i32_shr_u, Op.i32_xor);
+    f.tee(this.t).get(this.t).i32(20).op(Op.i32_shr_u).i32(0xfc0).op(Op.i32_and, Op.i32_xor);
     f.i32(L.tlbMask).op(Op.i32_and).i32(2).op(Op.i32_shl).get(this.hb).op(Op.i32_add).tee(this.e);
   }
 
   /**
-   * Look up the VA in local a in the TLB with arrays `tags`: push whether it hits and
-   * the access (size bytes) stays in the page; the entry's offset is left in local e.
+   * Look up the VA in local a in the tlbData array at `data` (L.loadData or
+   * L.storeData) for an access of `size` bytes: push whether it hits (cached in this
+   * context, below 2^38, aligned); the entry's offset is left in local e. One i64
+   * compare: the tag is the page's VA | context << 4, and the VA is masked to its page
+   * and its low bits that must be zero for the access to be aligned.
    */
-  private tlbCheck(tags: number, size: number): void {
-    const f = this.f;
-    this.tagIndex();
-    f.mem(Op.i32_load, 2, tags).get(this.t).op(Op.i32_eq);
-    // a < 2^38 (only such addresses are cached)
-    f.get(this.a).i64(38, 0).op(Op.i64_shr_u, Op.i64_eqz, Op.i32_and);
-    if (size > 1) {
-      f.get(this.a).op(Op.i32_wrap_i64).i32(0xfff).op(Op.i32_and).i32(4096 - size);
-      f.op(Op.i32_le_u, Op.i32_and);
-    }
+  private tlbCheck(data: number, size: number): void {
+    const f = this.f, L = this.L;
+    // e = (((a >>> 8) & (mask << 4)) ^ ctxIdx) + hb: the VPN's low bits, 16 bytes an entry
+    f.get(this.a).op(Op.i32_wrap_i64).i32(8).op(Op.i32_shr_u).i32(L.tlbMask << 4).op(Op.i32_and);
+    if (L.set !== 2) f.get(this.ctxIdx).op(Op.i32_xor);
+    f.get(this.hb).op(Op.i32_add).tee(this.e);
+    f.mem(Op.i64_load, 3, data);
+    f.get(this.a).i64(-4096 | (size - 1), -1).op(Op.i64_and);
+    if (L.set !== 2) f.get(this.ctxTag).op(Op.i64_or);
+    f.op(Op.i64_eq);
   }
 
-  /** p = tlbBase[e] | (a & 0xfff). */
-  private ramOffset(bases: number): void {
+  /** p = a + the addend of the tlbData entry at e (its RAM offset). */
+  private ramOffset(data: number): void {
     const f = this.f;
-    f.get(this.e).mem(Op.i32_load, 2, bases);
-    f.get(this.a).op(Op.i32_wrap_i64).i32(0xfff).op(Op.i32_and, Op.i32_or).set(this.p);
+    f.get(this.e).mem(Op.i32_load, 2, data + 8);
+    f.get(this.a).op(Op.i32_wrap_i64, Op.i32_add).set(this.p);
   }
 
   /** A load: inline TLB hit, or the hart's slow path (which may fault). */
@@ -1203,10 +1211,10 @@ class RegionGen {
       : 4;
     this.rget(a1);
     f.i64(imm, imm >> 31).op(Op.i64_add).set(this.a);
-    this.tlbCheck(L.loadTags, size);
+    this.tlbCheck(L.loadData, size);
     f.op(Op.if, I64);
     this.depth.push("if");
-    this.ramOffset(L.loadBases);
+    this.ramOffset(L.loadData);
     f.get(this.p).mem(LOAD_OP[op], Math.min(3, Math.log2(size)), 0);
     f.op(Op.else);
     // Slow path: helper, fault exit, then the value from scratch (extended as the op says).
@@ -1247,13 +1255,12 @@ class RegionGen {
     f.i64(imm, imm >> 31).op(Op.i64_add).set(this.a);
     this.rget(a2);
     f.set(this.v);
-    this.tlbCheck(L.storeTags, size);
+    this.tlbCheck(L.storeData, size);
     f.op(Op.if, 0x40);
     this.depth.push("if");
-    this.ramOffset(L.storeBases);
+    this.ramOffset(L.storeData);
+    // (The store TLB never maps a watched page: those stores take the slow path below.)
     f.get(this.p).get(this.v).mem(direct, Math.min(3, Math.log2(size)), 0);
-    // A watched page: tell the hart, and leave if it dropped code (this region may be stale).
-    this.watchCheck(off, k, ilen, size);
     f.op(Op.else);
     f.get(this.a).op(Op.i32_wrap_i64);
     f.get(this.a).i64(32, 0).op(Op.i64_shr_u, Op.i32_wrap_i64);
@@ -1299,15 +1306,14 @@ class RegionGen {
     this.rget(a1);
     f.set(this.a);
     // Misaligned AMOs and TLB misses: leave before it; the interpreter runs it.
-    this.tlbCheck(L.storeTags, size);
-    f.get(this.a).op(Op.i32_wrap_i64).i32(size - 1).op(Op.i32_and, Op.i32_eqz, Op.i32_and);
+    this.tlbCheck(L.storeData, size);
     f.op(Op.i32_eqz);
     f.op(Op.if, 0x40);
     this.depth.push("if");
     f.get(this.steps).i32(k).op(Op.i32_add).set(this.steps);
     this.exitAt(off);
     this.close();
-    this.ramOffset(L.storeBases);
+    this.ramOffset(L.storeData);
     // old value
     f.get(this.p).mem(dbl ? Op.i64_load : Op.i64_load32_s, dbl ? 3 : 2, 0).set(this.w);
     f.get(this.p);
@@ -1334,27 +1340,6 @@ class RegionGen {
     }
     f.get(this.w);
     this.rset(rd);
-    // Watched pages: as for stores.
-    this.watchCheck(off, k, ilen, dbl ? 8 : 4);
-  }
-
-  /**
-   * After a store of `size` bytes to RAM offset p (local): if the page is watched
-   * (ram.codePage), tell the hart, and leave right after the store when that dropped
-   * decoded code.
-   */
-  private watchCheck(off: number, k: number, ilen: number, size: number): void {
-    const f = this.f, L = this.L;
-    f.get(this.p).i32(11).op(Op.i32_shr_u).i32(-2).op(Op.i32_and);
-    f.mem(Op.i32_load16_u, 1, L.codePage);
-    f.op(Op.if, 0x40);
-    this.depth.push("if");
-    f.get(this.p).i32(size).opU(Op.call, F_CODEWRITE);
-    f.op(Op.if, 0x40);
-    this.depth.push("if");
-    this.leaveAfter(off, k, ilen);
-    this.close();
-    this.close();
   }
 
   /**
@@ -1886,7 +1871,7 @@ export function compileDispatcher(
     f.get(pc).i64(38, 0).op(Op.i64_shr_u, Op.i64_eqz, Op.i32_eqz).opU(Op.br_if, 1);
     f.get(pc).i64(12, 0).op(Op.i64_shr_u, Op.i32_wrap_i64);
     if (set !== 2) f.i32(0).mem(Op.i32_load, 2, L.ctx).op(Op.i32_or);
-    f.tee(tag).get(tag).i32(20).op(Op.i32_shr_u, Op.i32_xor);
+    f.tee(tag).get(tag).i32(20).op(Op.i32_shr_u).i32(0xfc0).op(Op.i32_and, Op.i32_xor);
     f.i32(L.tlbMask).op(Op.i32_and).i32(2).op(Op.i32_shl).tee(e);
     f.mem(Op.i32_load, 2, L.fetchTags[set]).get(tag).op(Op.i32_ne).opU(Op.br_if, 1);
     // The region of the physical page, else NOCODE.

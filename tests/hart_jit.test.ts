@@ -96,6 +96,25 @@ modeTest("a block patching its own later instruction runs the new one", () => {
   }
 });
 
+modeTest("a store to a page cached before the page held code reaches the code run there", () => {
+  // Code page A stores an instruction to page B, calls it, stores another, calls again.
+  // The first store caches B for stores while B is plain data; B then starts holding
+  // decoded code, and the second store must still drop that code (x7 = 1 + 100).
+  for (let round = 0; round < 3; round++) {
+    const { ram, hart } = reset();
+    const b = CODE_PA + 0x3000;
+    ram.write32(b + 4, E.jalr(0, 9, 0));
+    setReg(hart, 1, BigInt(b));
+    setReg(hart, 2, BigInt(E.addi(7, 7, 1)));
+    setReg(hart, 3, BigInt(E.addi(7, 7, 100)));
+    const code = [E.sw(2, 1, 0), E.jalr(9, 1, 0), E.sw(3, 1, 0), E.jalr(9, 1, 0), E.ecall()];
+    hart.instret = 0;
+    assert.equal(runCode(code), 8);
+    assert.equal(reg(hart, 7), 101n, `round ${round}`);
+    assert.equal(hart.instret, 8);
+  }
+});
+
 modeTest("a page written after an invalidation still reports later writes", () => {
   const { ram, hart } = reset();
   setReg(hart, 1, C);

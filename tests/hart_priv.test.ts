@@ -55,7 +55,7 @@ function privTest(name: string, fn: () => void): void {
 
 /** A fresh full-system hart on its own RAM, at M_CODE in M-mode, with code placed. */
 function boot(pieces: [number, number[]][], regs: Record<number, bigint> = {}): Hart {
-  const ram = new Ram(1024 * 1024, 8 * 1024 * 1024);
+  const ram = new Ram(1024 * 1024, 16 * 1024 * 1024);
   for (const [pa, insts] of pieces) ram.writeBytes(pa, assemble(insts));
   const hart = new Hart(ram, { hostTraps: false });
   hart.jitThreshold = jitThreshold;

@@ -5,7 +5,8 @@ import assert from "./deps.ts";
 import * as E from "./encode.ts";
 import { PageTables } from "./bench_hart.ts";
 import { CSR_SATP, CSR_SSTATUS, IRQ_TIMER } from "../machine/hart.ts";
-import { KERNBASE } from "../machine/ram.ts";
+import { KERNBASE, PT_BIT } from "../machine/ram.ts";
+import { ACC_LOAD, ACC_STORE, DATA_ENTRY_WORDS, tlbIndex } from "../machine/mmu.ts";
 import {
   CODE_PA,
   load,
@@ -599,4 +600,38 @@ modeTest("address-space contexts: the top page (xv6's trampoline) in 70 address 
     }
     next = PT_AREA;
   }
+});
+
+Deno.test("translated code's TLB copy: tag and addend per entry; a watched page leaves the store copy until written", () => {
+  const { ram, hart, pt } = vmSetup([E.ecall()]);
+  const mmu = hart.mmu;
+  const VA = 0x7000, pa = pt.alloc();
+  pt.map(VA, pa, R | W | U);
+  const page = (pa - KERNBASE) / 4096;
+  /** The tlbData entry of VA for an access kind: [tag lo, tag hi, addend]. */
+  const entry = (acc: number) => {
+    const data = mmu.tlbData[mmu.dataSet * 3 + acc];
+    const tag = ((VA >>> 12) | mmu.state[0]) >>> 0;
+    const j = tlbIndex(tag) * DATA_ENTRY_WORDS;
+    return [data[j], data[j + 1], data[j + 2]];
+  };
+  const ctxBits = (mmu.state[0] >>> 26) << 4;
+  assert.notEqual(ctxBits, 0, "a paged address space has a context number");
+  for (const acc of [ACC_LOAD, ACC_STORE]) {
+    assert.equal(mmu.translate(VA + 0x24, 0, acc), pa - KERNBASE + 0x24);
+    // The tag: the page's VA and the context; VA + addend is the RAM offset.
+    const [lo, hi, addend] = entry(acc);
+    assert.deepEqual([lo, hi], [VA | ctxBits, 0]);
+    assert.equal((VA + 0x24 + addend) | 0, pa - KERNBASE + 0x24);
+  }
+  // Decoding code there (or walking a table there) watches the page: the store copy drops it.
+  ram.watch(page, PT_BIT);
+  assert.deepEqual(entry(ACC_STORE).slice(0, 2), [-1, -1]);
+  assert.deepEqual(entry(ACC_LOAD)[0], VA | ctxBits);
+  // While watched, the slow path does not put it back; once written (unwatched), it does.
+  assert.equal(mmu.translate(VA, 0, ACC_STORE), pa - KERNBASE);
+  assert.equal(entry(ACC_STORE)[0], -1);
+  ram.codePage[page] = 0;
+  assert.equal(mmu.translate(VA, 0, ACC_STORE), pa - KERNBASE);
+  assert.equal(entry(ACC_STORE)[0], VA | ctxBits);
 });
