@@ -15,10 +15,13 @@
 //
 // Inside, guest registers live in WebAssembly i64 locals (loaded on entry, stored
 // on exit), so the engine keeps them in host registers. Blocks are laid out in
-// address order inside nested `block`s, so a forward branch is a direct `br`; any
-// other jump in the group goes through a `br_table` on the halfword offset, and a
-// jump out of the group (or to an offset with no block) leaves the function with pc
-// set. A block that branches back to its own start is a `loop`.
+// address order inside nested `block`s, so a forward branch is a direct `br`. The
+// page's loops (backward branches that nest properly) become WebAssembly `loop`s
+// laid out the same way inside, starting at the block they are entered at, so that
+// going round is a `br` too (see planLoops). Any other jump in the group goes
+// through a `br_table` on the halfword offset, and a jump out of the group (or to an
+// offset with no block) leaves the function with pc set. A block that branches back
+// to its own start is a `loop` of its own.
 //
 // Code is keyed by physical address, but runs at a virtual one: the region is
 // entered at pc with the entry's physical offset known, so it knows the virtual
@@ -275,6 +278,13 @@ export function staticTarget(b: Block): number | null {
 }
 
 /** Does the block end in a plain return (jalr x0, 0(ra))? */
+/** Does the block end in a call (a jump that links ra)? */
+function isCall(b: Block): boolean {
+  const w = b.insts[b.insts.length - 1][0];
+  const op = w & 0xff;
+  return (op === D.OP_JAL || op === D.OP_JALR) && ((w >>> 8) & 0x7f) >> 1 === 1;
+}
+
 function isReturn(b: Block): boolean {
   const [w, imm] = b.insts[b.insts.length - 1];
   return (w & 0xff) === D.OP_JALR && ((w >>> 8) & 0x7f) === 64 && ((w >>> 15) & 0x3f) === 2 &&
@@ -488,6 +498,12 @@ class RegionGen {
   private readonly groupRam: number;
   /** Block index by offset, and the span of offsets the dispatch table covers. */
   private readonly indexOf = new Map<number, number>();
+  /** Loops (planLoops) by first block index: the index of the last, and the head's. */
+  private readonly loops = new Map<number, { end: number; head: number }>();
+  /** The first block index of the loop headed by a block index. */
+  private readonly loopOfHead = new Map<number, number>();
+  /** The loops whose WebAssembly loop is open here, innermost last. */
+  private readonly openLoops: number[] = [];
   private minOff = 0;
   private maxOff = 0;
 
@@ -718,31 +734,152 @@ class RegionGen {
   }
 
   /**
-   * Inside loop $dispatch: a br_table on the halfword offset into nested blocks, one
-   * per guest block, each guest block's code placed after its label's end.
+   * The region's loops: backward jumps and branches (not calls) within the page, each
+   * giving an interval of blocks from its target to the last block jumping back there.
+   * Intervals that nest properly (no two overlap in part), smallest first, become
+   * WebAssembly loops (see emitUnit), unless a call to this page returns into them
+   * (through the dispatch table, so a loop would cost a second dispatch). A jump back
+   * to any other block goes through the dispatch table.
+   */
+  private planLoops(): void {
+    const ends = new Map<number, number>();
+    this.blocks.forEach((b, i) => {
+      if (b.cold || !b.control || isCall(b)) return;
+      const t = this.indexOf.get(this.targetOf(b));
+      if (t === undefined || t >= i || (this.blocks[t].slot >> 12) !== (b.slot >> 12)) return;
+      ends.set(t, Math.max(ends.get(t) ?? i, i));
+    });
+    const page = this.blocks[0].slot >> 12;
+    const callsHome = (t: number, e: number) =>
+      this.blocks.slice(t, e + 1).some((b) => isCall(b) && (this.targetOf(b) >> 12) === page);
+    const chosen: [number, number][] = [];
+    for (const [t, e] of [...ends].sort((x, y) => x[1] - x[0] - (y[1] - y[0]) || x[0] - y[0])) {
+      const nests = ([a, z]: [number, number]) =>
+        e < a || t > z || (a <= t && e <= z) || (t <= a && z <= e);
+      if (chosen.every(nests) && !callsHome(t, e)) chosen.push([t, e]);
+    }
+    for (const [t, e] of chosen) this.loops.set(t, { end: e, head: this.headOf(t, e) });
+    for (const [t, loop] of this.loops) this.loopOfHead.set(loop.head, t);
+  }
+
+  /**
+   * The block a loop over blocks t..e is entered at from outside: the one target of
+   * the jumps (and fall-throughs) into it from the region's other blocks, if there is
+   * one and no inner loop holds it; else t. The loop's code starts there, so entering
+   * it costs a br, and its other blocks follow in turn (wrapping around to t).
+   */
+  private headOf(t: number, e: number): number {
+    const inside = (j: number | undefined) => j !== undefined && t <= j && j <= e;
+    const entries = new Set<number>();
+    this.blocks.forEach((b, i) => {
+      if (inside(i) || b.cold) return;
+      // Where it goes on: its target, and after a branch or a call, the next block.
+      const targets = [b.control ? this.targetOf(b) : b.end];
+      if (b.control && (isCall(b) || (b.insts[b.insts.length - 1][0] & 0xff) in BRANCH_CMP)) {
+        targets.push(b.end);
+      }
+      for (const off of targets) {
+        const j = this.indexOf.get(off);
+        if (inside(j)) entries.add(j!);
+      }
+    });
+    const [h] = entries;
+    if (entries.size !== 1 || h === t) return t;
+    const inner = [...this.loops].some(([a, l]) => a >= t && l.end <= e && a <= h && h <= l.end);
+    return inner ? t : h;
+  }
+
+  /**
+   * The units blocks lo..hi are laid out as, in order: each a block, or a loop (by its
+   * head block) standing for all its blocks (but the loop starting at `own`, whose
+   * body this is).
+   */
+  private unitsOf(lo: number, hi: number, own = -1): number[] {
+    const units: number[] = [];
+    for (let i = lo; i <= hi;) {
+      const loop = i === own ? undefined : this.loops.get(i);
+      units.push(loop === undefined ? i : loop.head);
+      i = (loop?.end ?? i) + 1;
+    }
+    return units;
+  }
+
+  /** The first and last block of unit u (a block, or a loop by its head). */
+  private extentOf(u: number): [number, number] {
+    const t = this.loopOfHead.get(u);
+    return t === undefined ? [u, u] : [t, this.loops.get(t)!.end];
+  }
+
+  /**
+   * Lay out `units` one after another: a block label per unit, outermost last, around
+   * `dispatch` (which branches to the unit holding pcoff), each unit's code following
+   * its label's end, so that a jump to a later unit is a br.
+   */
+  private emitUnits(units: number[], dispatch: () => void): void {
+    for (let u = units.length - 1; u >= 0; u--) this.open(`b${units[u]}`, Op.block);
+    dispatch();
+    for (const i of units) {
+      this.close(); // b_i: its code follows
+      this.emitUnit(i);
+    }
+  }
+
+  /** A br_table on (pcoff - from) / 2 over `span` entries: each block's entry goes to its unit. */
+  private unitTable(units: number[], from: number, span: number, none: number): void {
+    const f = this.f;
+    const targets = new Array(span).fill(none);
+    for (const u of units) {
+      const depth = this.label(`b${u}`), [first, last] = this.extentOf(u);
+      for (let j = first; j <= last; j++) targets[(this.blocks[j].slot - from) >> 1] = depth;
+    }
+    f.get(this.pcoff).i32(from).op(Op.i32_sub).i32(1).op(Op.i32_shr_s);
+    f.op(Op.br_table).u(span);
+    for (const t of targets) f.u(t);
+    f.u(none);
+  }
+
+  /**
+   * Inside loop $dispatch: a br_table on the halfword offset to the unit holding it
+   * (a block, or a loop: emitUnit), the units laid out in order after it.
    */
   private emitBlocks(): void {
     const f = this.f;
-    const n = this.blocks.length;
-    for (let i = n - 1; i >= 0; i--) this.open(`b${i}`, Op.block);
-    this.open("table", Op.block);
-    // br_table on (pcoff - minOff) / 2: depth i + 1 reaches b_i; 0 (table) = no block.
-    const span = (this.maxOff - this.minOff) / 2 + 1;
-    const targets = new Array(span).fill(0);
-    for (let i = 0; i < n; i++) targets[(this.blocks[i].slot - this.minOff) >> 1] = i + 1;
-    f.get(this.pcoff).i32(this.minOff).op(Op.i32_sub).i32(1).op(Op.i32_shr_s);
-    f.op(Op.br_table).u(span);
-    for (const t of targets) f.u(t);
-    f.u(0);
-    this.close(); // table: falls here for offsets with no block
-    // No block at this offset: leave with pc = vgroup + pcoff, status NOENTRY.
-    f.i32(ST_NOENTRY).set(this.status);
-    f.opU(Op.br, this.label("exit"));
-    for (let i = 0; i < n; i++) {
-      this.close(); // b_i: its code follows
-      this.emitBlock(i);
-    }
+    this.planLoops();
+    this.emitUnits(this.unitsOf(0, this.blocks.length - 1), () => {
+      this.open("table", Op.block);
+      const units = this.unitsOf(0, this.blocks.length - 1);
+      this.unitTable(units, this.minOff, (this.maxOff - this.minOff) / 2 + 1, 0);
+      this.close(); // table: falls here for offsets with no block
+      // No block at this offset: leave with pc = vgroup + pcoff, status NOENTRY.
+      f.i32(ST_NOENTRY).set(this.status);
+      f.opU(Op.br, this.label("exit"));
+    });
     // Falling off the last block cannot happen (each block ends with a transfer or exit).
+  }
+
+  /**
+   * One unit: block i, or when i heads a loop, a WebAssembly loop over blocks i to its
+   * end. The loop is entered (and re-entered by a jump back) with pcoff at one of its
+   * blocks: at the header its code runs; elsewhere a br_table picks the inner unit.
+   */
+  private emitUnit(i: number): void {
+    const t = this.loopOfHead.get(i);
+    if (t === undefined) return this.emitBlock(i);
+    const f = this.f, end = this.loops.get(t)!.end, slot = this.blocks[i].slot;
+    this.open(`L${i}`, Op.loop);
+    this.openLoops.push(i);
+    const inner = [...this.unitsOf(i + 1, end), ...this.unitsOf(t, i - 1, t)];
+    this.emitUnits(inner, () => {
+      f.get(this.pcoff).i32(slot).op(Op.i32_ne);
+      f.op(Op.if, 0x40);
+      this.depth.push("if");
+      const from = this.blocks[t].slot, span = (this.blocks[end].slot - from) / 2 + 1;
+      this.unitTable(inner, from, span, this.label(`b${inner[0]}`));
+      this.close();
+      this.emitBlock(i);
+    });
+    this.openLoops.pop();
+    this.close(); // L_i
   }
 
   /** Leave the function with pc = vgroup + off and status. */
@@ -774,12 +911,29 @@ class RegionGen {
       this.exitAt(off);
       this.close();
     }
-    if (j > from && samePage) {
-      f.opU(Op.br, this.label(`b${j}`));
-      return;
+    this.goBlock(j);
+  }
+
+  /**
+   * Continue at block j: a br to its label when it lies ahead; else into a loop ahead
+   * that holds it, or back to the head of an enclosing loop that holds it, with pcoff
+   * at j; else through the dispatch table.
+   */
+  private goBlock(j: number): void {
+    const f = this.f, off = this.blocks[j].slot;
+    const holds = (h: number) => {
+      const [first, last] = this.extentOf(h);
+      return first <= j && j <= last;
+    };
+    let to = `b${j}`;
+    if (!this.labels.has(to)) {
+      const ahead = [...this.loopOfHead.keys()].find((h) => holds(h) && this.labels.has(`b${h}`));
+      const around = this.openLoops.findLast(holds);
+      to = ahead !== undefined ? `b${ahead}` : around !== undefined ? `L${around}` : "dispatch";
     }
-    f.i32(off).set(this.pcoff);
-    f.opU(Op.br, this.label("dispatch"));
+    // A loop's head tells its own block from the others by pcoff.
+    if (to !== `b${j}` || this.loopOfHead.has(j)) f.i32(off).set(this.pcoff);
+    f.opU(Op.br, this.label(to));
   }
 
   /**

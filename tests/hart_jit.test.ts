@@ -80,6 +80,85 @@ modeTest("timer and budget stop a long straight block at exactly N", () => {
   }
 });
 
+/**
+ * Nested loops as a compiler lays them out: an outer loop (12..60) around an inner one
+ * (20..40) entered at its condition (40), and a jump (56) back into the middle of the
+ * inner loop from outside it. As pcs: the program, and the same as a JS state machine.
+ */
+const NESTED = [
+  E.addi(6, 0, 7), // 0: inner bound
+  E.addi(7, 0, 0), // 4: j = 0
+  E.addi(8, 0, 6), // 8: outer bound
+  E.addi(1, 0, 0), // 12: outer head: i = 0
+  E.jal(0, 24), // 16: to the inner loop's condition (40)
+  E.add(2, 2, 1), // 20: inner body: acc += i
+  E.andi(5, 2, 1), // 24
+  E.beq(5, 0, 8), // 28: even: skip
+  E.addi(3, 3, 1), // 32: odd count
+  E.addi(1, 1, 1), // 36: i++
+  E.blt(1, 6, -20), // 40: inner condition: back to 20
+  E.addi(7, 7, 1), // 44: j++
+  E.andi(5, 7, 3), // 48
+  E.bne(5, 0, 8), // 52
+  E.jal(0, -24), // 56: every 4th j: back into the inner loop at 32
+  E.blt(7, 8, -48), // 60: outer condition: back to 12
+  E.ecall(), // 64
+];
+
+/** Run NESTED in JS for `budget` instructions: registers x1..x8, the pc, instructions run. */
+function nestedModel(budget: number): { x: number[]; pc: number; n: number } {
+  const x = new Array(9).fill(0);
+  let pc = 0, n = 0;
+  const step: Record<number, () => number> = {
+    0: () => (x[6] = 7, 4),
+    4: () => (x[7] = 0, 8),
+    8: () => (x[8] = 6, 12),
+    12: () => (x[1] = 0, 16),
+    16: () => 40,
+    20: () => (x[2] += x[1], 24),
+    24: () => (x[5] = x[2] & 1, 28),
+    28: () => x[5] === 0 ? 36 : 32,
+    32: () => (x[3]++, 36),
+    36: () => (x[1]++, 40),
+    40: () => x[1] < x[6] ? 20 : 44,
+    44: () => (x[7]++, 48),
+    48: () => (x[5] = x[7] & 3, 52),
+    52: () => x[5] !== 0 ? 60 : 56,
+    56: () => 32,
+    60: () => x[7] < x[8] ? 12 : 64,
+  };
+  while (n < budget && pc !== 64) {
+    pc = step[pc]();
+    n++;
+  }
+  return { x, pc, n };
+}
+
+modeTest(
+  "nested loops, one entered at its condition and one jumped into, stop exactly at any budget",
+  () => {
+    const total = nestedModel(Infinity).n;
+    for (let N = 1; N <= total + 1; N += N < 40 ? 1 : 7) {
+      for (const timer of [false, true]) {
+        const { hart } = reset();
+        runCode(NESTED, 1000); // translated (in that mode) before the measured run
+        hart.x.fill(0);
+        hart.instret = 0;
+        setPc(hart, C);
+        hart.timecmp = timer ? N : Infinity;
+        const r = hart.run(timer ? 1_000_000 : N);
+        const want = nestedModel(N);
+        const what = `N=${N} ${timer ? "timer" : "budget"}`;
+        if (want.pc === 64) assert.equal(r, 8, what); // the ecall
+        else assert.equal(r, timer ? IRQ_TIMER : -1, what);
+        assert.equal(hart.instret, want.n, what);
+        assert.equal(pc(hart), C + BigInt(want.pc), what);
+        for (let i = 1; i <= 8; i++) assert.equal(reg(hart, i), BigInt(want.x[i]), `${what} x${i}`);
+      }
+    }
+  },
+);
+
 modeTest("a block patching its own later instruction runs the new one", () => {
   for (let round = 0; round < 3; round++) {
     const { hart } = reset();
