@@ -278,6 +278,19 @@ export function staticTarget(b: Block): number | null {
 }
 
 /** Does the block end in a plain return (jalr x0, 0(ra))? */
+/**
+ * Does any block of an inlined callee (indexes idx) go on to itself or an earlier
+ * block: its branch or jump target, or the next block after a branch or a call?
+ */
+function jumpsBack(cbs: Block[], idx: Map<number, number>): boolean {
+  return cbs.some((b, k) => {
+    const last = b.insts[b.insts.length - 1][0] & 0xff;
+    const targets = b.control ? [staticTarget(b) ?? -1] : [b.end];
+    if (b.control && (isCall(b) || last in BRANCH_CMP)) targets.push(b.end);
+    return targets.some((t) => (idx.get(t) ?? Infinity) <= k);
+  });
+}
+
 /** Does the block end in a call (a jump that links ra)? */
 function isCall(b: Block): boolean {
   const w = b.insts[b.insts.length - 1][0];
@@ -502,6 +515,8 @@ class RegionGen {
   private readonly loops = new Map<number, { end: number; head: number }>();
   /** The first block index of the loop headed by a block index. */
   private readonly loopOfHead = new Map<number, number>();
+  /** Per page offset of inlined code: the local saying its mapping was checked this run. */
+  private readonly checkedPages = new Map<number, number>();
   /** The loops whose WebAssembly loop is open here, innermost last. */
   private readonly openLoops: number[] = [];
   private minOff = 0;
@@ -1787,7 +1802,12 @@ class RegionGen {
     // ra is the return address: remember it to check at the callee's ret.
     const retVa = this.f.local(I64);
     f.get(this.r[1]).set(retVa);
-    // Guard: the callee's page maps to where its code was read.
+    // Guard: the callee's page maps to where its code was read (checked once a run:
+    // only an instruction that leaves the region can change the mapping).
+    const checked = this.pageChecked(delta);
+    f.get(checked).op(Op.i32_eqz);
+    f.op(Op.if, 0x40);
+    this.depth.push("if");
     this.pcRel(target);
     f.set(this.a);
     this.pageCheckRam(delta);
@@ -1796,8 +1816,15 @@ class RegionGen {
     this.depth.push("if");
     this.exitAt(target);
     this.close();
+    f.i32(1).set(checked);
+    this.close();
     const idx = new Map<number, number>();
     cbs.forEach((b, k) => idx.set(b.slot, k));
+    if (idx.get(target) === 0 && !jumpsBack(cbs, idx)) {
+      this.emitStraightCallee(cbs, idx, depth, retVa, site);
+      after();
+      return true;
+    }
     f.i32(idx.get(target)!).set(this.cb);
     this.open(`ret${site}`, Op.block);
     this.open(`inl${site}`, Op.loop);
@@ -1857,6 +1884,38 @@ class RegionGen {
       f.get(this.steps).i32(len).op(Op.i32_add).set(this.steps);
       jump(b.end, k);
     }
+  }
+
+  /**
+   * An inlined callee whose jumps all go forward, entered at its first block: its
+   * blocks in order in nested `block`s, no dispatch (xv6's push_off, holding, ...).
+   */
+  private emitStraightCallee(
+    cbs: Block[],
+    idx: Map<number, number>,
+    depth: number,
+    retVa: number,
+    site: number,
+  ): void {
+    this.open(`ret${site}`, Op.block);
+    for (let k = cbs.length - 1; k >= 1; k--) this.open(`c${site}_${k}`, Op.block);
+    const jump = (off: number, k: number) => {
+      const j = idx.get(off);
+      if (j === undefined || j <= k) return this.exitAt(off);
+      this.f.opU(Op.br, this.label(`c${site}_${j}`));
+    };
+    for (let k = 0; k < cbs.length; k++) {
+      if (k > 0) this.close(); // c_k: its code follows
+      this.emitCalleeBlock(cbs[k], k, depth, retVa, site, jump);
+    }
+    this.close(); // ret: the callee returned
+  }
+
+  /** A local set to 1 once this run has checked that the page `delta` bytes on is mapped. */
+  private pageChecked(delta: number): number {
+    let local = this.checkedPages.get(delta);
+    if (local === undefined) this.checkedPages.set(delta, local = this.f.local(I32));
+    return local;
   }
 
   /** The control transfer ending an inlined callee's block. */

@@ -14,6 +14,7 @@ import {
   RELEASE_TARGETS,
   targetKind,
 } from "../tools/compile.ts";
+import { TEST_V8_FLAGS, V8_FLAGS } from "../tools/v8_flags.ts";
 
 Deno.test("item 11: xv6lazy runs with read permission for the image file only", async () => {
   const img = await tempImage(mkfs(fsFiles));
@@ -95,4 +96,15 @@ Deno.test("item 11: release targets, and telling their executables apart", async
   v.setUint16(0x84, 0x8664, true);
   assertEquals(executableKind(pe), "windows x86_64");
   assertEquals(executableKind(new Uint8Array(64)), null);
+});
+
+Deno.test("deno.json's tasks run with tools/v8_flags.ts: bounds checks off, but not in the tests", async () => {
+  const tasks: Record<string, string> =
+    JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json"))).tasks;
+  for (const name of ["start", "grade", "bench"]) {
+    assert(tasks[name].startsWith(`deno run ${V8_FLAGS} `), `${name}: ${tasks[name]}`);
+  }
+  assert(tasks.test.startsWith(`deno test ${TEST_V8_FLAGS} `), tasks.test);
+  assert(V8_FLAGS.includes("--no-wasm-bounds-checks"));
+  assert(!TEST_V8_FLAGS.includes("bounds"));
 });

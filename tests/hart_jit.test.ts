@@ -272,6 +272,35 @@ modeTest("straight-line code running off the end of a page continues on the next
   }
 });
 
+modeTest("a call inlined into its caller's region follows its page when that is remapped", () => {
+  // 0x3000 calls f at 0x4000 twice. f is copied into the caller's translation; after
+  // 0x4000 is mapped to another physical page (and sfence.vma), the new f must run.
+  // f1 is the physical page after the caller's (where the translator reads callees).
+  const { ram, hart, pt, pa2: f1 } = vm(
+    [E.jal(1, 0x1000), E.jal(1, 0x1000 - 4), E.ecall()],
+    0x3000,
+  );
+  const f2 = pt.alloc();
+  load(ram, f1, [E.addi(7, 7, 1), E.jalr(0, 1, 0)]);
+  load(ram, f2, [E.addi(7, 7, 10), E.jalr(0, 1, 0)]);
+  // Interpret one run first: only code that has run is copied into a caller.
+  const threshold = hart.jitThreshold;
+  hart.jitThreshold = 0;
+  setPc(hart, 0x3000n);
+  assert.equal(hart.run(100), 8);
+  hart.jitThreshold = threshold;
+  for (const [pa, each] of [[f1, 1], [f2, 10], [f1, 1]]) {
+    pt.map(0x4000, pa, R | X | U);
+    hart.sfenceVma();
+    for (let run = 0; run < 3; run++) {
+      setReg(hart, 7, 0n);
+      setPc(hart, 0x3000n);
+      assert.equal(hart.run(100), 8);
+      assert.equal(reg(hart, 7), BigInt(2 * each), `f at ${pa.toString(16)}, run ${run}`);
+    }
+  }
+});
+
 modeTest("one physical page mapped at two addresses: pc-relative results follow the VA", () => {
   const { ram, hart, pt, pa1 } = vm([E.auipc(5, 1), E.jal(6, 8), E.ecall(), E.ecall()], 0x3000);
   pt.map(0x9000, pa1, R | X | U);
