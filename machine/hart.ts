@@ -565,6 +565,16 @@ export class Hart {
         ws[5] = res.hi;
         return f;
       },
+      fill: (lo, hi, v, n, steps) => {
+        this.cycleNow = this.regionBase + ws[8] + steps;
+        const p = this.mmu.translate(lo, hi, ACC_STORE);
+        if (p < 0) return 1; // a fault or a device: the loop's stores take it
+        this.bytes.fill(v, p, p + n);
+        if (this.ram.codePage[p >>> 12] === 0) return 0;
+        const writes = this.codeWrites;
+        this.invalidateCode(p, n);
+        return this.irqDirty || this.codeWrites !== writes ? -1 : 0;
+      },
       slowStore: (lo, hi, size, vlo, vhi, steps) => {
         this.cycleNow = this.regionBase + ws[8] + steps;
         const writes = this.codeWrites;

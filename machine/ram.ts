@@ -155,15 +155,27 @@ export class Ram {
   /**
    * A write of len bytes at RAM offset off (within one page) hit a page flagged in
    * codePage: tell every hart (and its MMU), then unflag the page. A page only MMUs
-   * watch, written where no walk found a valid entry, stays watched and nobody is told.
+   * watch, written where no walk found a valid entry, tells nobody: it stays watched
+   * while some walk relied on an entry in it, and is let go (silently: no cached
+   * translation depends on it) when none did, as when a walk found only an invalid
+   * entry there (a lazy page fault) or the page is a freed page table being reused.
    */
   onCodeWrite(off: number, len: number): void {
     const page = off >>> 12;
     const bits = this.codePage[page];
-    if (bits === PT_BIT && !this.ptSlotsHit(off, len)) return;
+    if (bits === PT_BIT && !this.ptSlotsHit(off, len)) {
+      if (!this.anyPtSlot(page)) this.codePage[page] = 0;
+      return;
+    }
     this.codePage[page] = 0;
     this.ptSlots.fill(0, page * 16, page * 16 + 16);
     for (const fn of this.codeListeners) fn(page, bits);
+  }
+
+  /** Does any slot of RAM page `page` hold a page-table entry a walk relied on? */
+  private anyPtSlot(page: number): boolean {
+    for (let w = page * 16; w < page * 16 + 16; w++) if (this.ptSlots[w] !== 0) return true;
+    return false;
   }
 
   /** Does [off, off+len) overlap a slot holding a page-table entry a walk relied on? */

@@ -119,6 +119,13 @@ export interface RegionHelpers {
     vhi: number,
     steps: number,
   ): number;
+  /**
+   * Fill n bytes at VA (lo, hi), all in one page, with v (a byte-fill loop's stores,
+   * done at once): 0, -1 (done, but decoded code there went: leave now), or 1 when
+   * they cannot be done at once (a fault or a device: the loop's own stores will tell).
+   * `steps` as for slowLoad, at the first store.
+   */
+  fill(lo: number, hi: number, v: number, n: number, steps: number): number;
   /** MULH, MULHSU, MULHU: the high 64 bits into scratch. */
   mulh(kind: number, alo: number, ahi: number, blo: number, bhi: number): void;
   /**
@@ -403,9 +410,9 @@ const LOAD_OP: Record<number, number> = {
 };
 
 /** Type indexes in every region module. */
-const T_REGION = 0, T_LOAD = 1, T_STORE = 2, T_MULH = 3, T_CSR = 4;
+const T_REGION = 0, T_LOAD = 1, T_STORE = 2, T_MULH = 3, T_CSR = 4, T_FILL = 5;
 /** Imported function indexes. */
-const F_LOAD = 0, F_STORE = 1, F_MULH = 2, F_CSR = 3, F_SYS = 4;
+const F_LOAD = 0, F_STORE = 1, F_MULH = 2, F_CSR = 3, F_SYS = 4, F_FILL = 5;
 
 /** sstatus's bits in mstatus: SIE, SPIE, SPP, SUM, MXR; and the two that change translation. */
 const SSTATUS_VIEW = (1 << 1) | (1 << 5) | (1 << 8) | (1 << 18) | (1 << 19);
@@ -432,6 +439,7 @@ export function buildRegion(
       { params: [I32, I32, I32, I32, I32, I32], results: [I32] },
       { params: [I32, I32, I32, I32, I32], results: [] },
       { params: [I32, I32, I32], results: [I32] },
+      { params: [I32, I32, I32, I32, I32], results: [I32] },
     ],
     imports: [
       { name: "load", type: T_LOAD },
@@ -439,6 +447,7 @@ export function buildRegion(
       { name: "mulh", type: T_MULH },
       { name: "csr", type: T_CSR },
       { name: "sys", type: T_CSR },
+      { name: "fill", type: T_FILL },
     ],
     memoryPages,
     funcs: [{ type: T_REGION, body, export: "run" }],
@@ -460,6 +469,7 @@ export function instantiateRegion(
       mulh: helpers.mulh,
       csr: helpers.csr,
       sys: helpers.sys,
+      fill: helpers.fill,
     },
   });
   return inst.exports.run as RegionFn;
@@ -972,7 +982,9 @@ class RegionGen {
     this.depth.push("if");
     this.exitAt(b.slot);
     this.close();
-    if (selfLoop) this.emitBulkFill(i);
+    if (selfLoop) {
+      this.emitBulkFill(b, () => this.jumpTo(b.end, i), () => this.label(`self${i}`));
+    }
     let off = b.slot;
     for (let k = 0; k < len; k++) {
       const [w, imm] = b.insts[k];
@@ -992,14 +1004,15 @@ class RegionGen {
   }
 
   /**
-   * A byte-fill loop `sb v, 0(p); addi p, p, 1; bne p, q, loop` (xv6's memset): run
-   * as many iterations as fit in the page, the budget and the distance to q with one
-   * memory.fill, counting 3 instructions each, then continue (or fall out of) the loop.
-   * Anything unusual (TLB miss, code page, page end) takes the normal path below,
-   * which faults exactly where one iteration would.
+   * A byte-fill loop `sb v, 0(p); addi p, p, 1; bne p, q, loop` (xv6's memset), in a
+   * region's block or an inlined callee's: run as many iterations as fit in the page,
+   * the budget and the distance to q at once, counting 3 instructions each, then go
+   * round again (`again`: the loop's label) or on (`after`). On a store-TLB hit with
+   * memory.fill; else through the hart (a page not cached yet, or one it watches for
+   * code or page tables), which says when it cannot (a fault, a device): then the
+   * loop's own code below runs, which faults exactly where one iteration would.
    */
-  private emitBulkFill(i: number): void {
-    const b = this.blocks[i];
+  private emitBulkFill(b: Block, after: () => void, again: () => number): void {
     if (b.insts.length !== 3) return;
     const [[w0, i0], [w1, i1], [w2]] = b.insts;
     const reg = (w: number, shift: number, mask: number) => ((w >>> shift) & mask) >> 1;
@@ -1011,18 +1024,12 @@ class RegionGen {
       (a1 === p || a2 === p) && q !== p && p !== 0 && v !== p;
     if (!ok) return;
     const f = this.f, L = this.L;
-    // a = p; TLB hit for a 1-byte store; n = min(page left, q - p, (budget - steps) / 3)
+    // a = p; t = min(bytes to the page end, (budget - steps) / 3, q - p)
     this.rget(p);
     f.set(this.a);
-    this.tlbCheck(L.storeData, 1);
-    f.op(Op.if, 0x40);
-    this.depth.push("if");
-    this.ramOffset(L.storeData);
-    // t = bytes to the page end; e = (budget - steps) / 3
     f.i32(4096).get(this.a).op(Op.i32_wrap_i64).i32(0xfff).op(Op.i32_and, Op.i32_sub).set(this.t);
     f.get(this.budget).get(this.steps).op(Op.i32_sub).i32(3).op(Op.i32_div_s).set(this.e);
     f.get(this.e).get(this.t).get(this.e).get(this.t).op(Op.i32_lt_u, Op.select).set(this.t);
-    // the distance q - p, when smaller (as an unsigned 64-bit number)
     this.rget(q);
     this.rget(p);
     f.op(Op.i64_sub).tee(this.v).get(this.t).op(Op.i64_extend_i32_u, Op.i64_lt_u);
@@ -1030,28 +1037,56 @@ class RegionGen {
     this.depth.push("if");
     f.get(this.v).op(Op.i32_wrap_i64).set(this.t);
     this.close();
-    // Not a code page, and at least two iterations: fill, count, move p.
-    f.get(this.p).i32(11).op(Op.i32_shr_u).i32(-2).op(Op.i32_and);
-    f.mem(Op.i32_load16_u, 1, L.codePage).op(Op.i32_eqz);
-    f.get(this.t).i32(1).op(Op.i32_gt_u, Op.i32_and);
+    // At least two iterations: fill inline on a TLB hit (the store TLB maps no watched
+    // page), else through the hart (s = 1: it could not; the stores below will say why).
+    f.get(this.t).i32(1).op(Op.i32_gt_u);
     f.op(Op.if, 0x40);
     this.depth.push("if");
+    this.tlbCheck(L.storeData, 1);
+    f.op(Op.if, 0x40);
+    this.depth.push("if");
+    this.ramOffset(L.storeData);
     f.get(this.p);
     this.rget(v);
     f.op(Op.i32_wrap_i64).get(this.t).op(0xfc, 0x0b, 0x00); // memory.fill
+    f.i32(0).set(this.s);
+    f.op(Op.else);
+    f.get(this.a).op(Op.i32_wrap_i64);
+    f.get(this.a).i64(32, 0).op(Op.i64_shr_u, Op.i32_wrap_i64);
+    this.rget(v);
+    f.op(Op.i32_wrap_i64).get(this.t).get(this.steps).i32(1).op(Op.i32_add);
+    f.opU(Op.call, F_FILL).set(this.s);
+    this.close();
+    f.get(this.s).i32(1).op(Op.i32_ne);
+    f.op(Op.if, 0x40);
+    this.depth.push("if");
+    // Filled: count 3 instructions a byte, move p on.
     f.get(this.steps).get(this.t).i32(3).op(Op.i32_mul, Op.i32_add).set(this.steps);
     this.rget(p);
     f.get(this.t).op(Op.i64_extend_i32_u, Op.i64_add);
     this.rset(p);
+    // Decoded code there went (s = -1): leave, at the loop or past it when p reached q.
+    f.get(this.s);
+    f.op(Op.if, 0x40);
+    this.depth.push("if");
+    this.rget(p);
+    this.rget(q);
+    f.op(Op.i64_eq);
+    f.op(Op.if, 0x40);
+    this.depth.push("if");
+    this.exitAt(b.end, ST_EVENT);
+    this.close();
+    this.exitAt(b.slot, ST_EVENT);
+    this.close();
     // Done (p reached q): the loop's branch falls through; else go round again.
     this.rget(p);
     this.rget(q);
     f.op(Op.i64_eq);
     f.op(Op.if, 0x40);
     this.depth.push("if");
-    this.jumpTo(b.end, i);
+    after();
     this.close();
-    f.opU(Op.br, this.label(`self${i}`));
+    f.opU(Op.br, again());
     this.close();
     this.close();
   }
@@ -1864,11 +1899,19 @@ class RegionGen {
   ): void {
     const f = this.f;
     const len = b.insts.length;
+    // A block that branches back to itself is a loop of its own (and maybe a byte fill).
+    const self = b.control && staticTarget(b) === b.slot ? `cself${site}_${k}` : null;
+    if (self !== null) {
+      this.open(self, Op.loop);
+      const inner = jump;
+      jump = (off, from) => off === b.slot ? f.opU(Op.br, this.label(self)) : inner(off, from);
+    }
     f.get(this.steps).i32(len).op(Op.i32_add).get(this.budget).op(Op.i32_gt_s);
     f.op(Op.if, 0x40);
     this.depth.push("if");
     this.exitAt(b.slot);
     this.close();
+    if (self !== null) this.emitBulkFill(b, () => jump(b.end, k), () => this.label(self));
     let off = b.slot;
     for (let n = 0; n < len; n++) {
       const [w, imm] = b.insts[n];
@@ -1884,6 +1927,7 @@ class RegionGen {
       f.get(this.steps).i32(len).op(Op.i32_add).set(this.steps);
       jump(b.end, k);
     }
+    if (self !== null) this.close();
   }
 
   /**

@@ -25,7 +25,7 @@ import {
   ux,
 } from "./hart_harness.ts";
 
-const R = 2, X = 8, U = 16;
+const R = 2, W = 4, X = 8, U = 16;
 const C = BigInt(CODE_PA);
 
 modeTest("a fault in the middle of a block retires exactly the instructions before it", () => {
@@ -299,6 +299,89 @@ modeTest("a call inlined into its caller's region follows its page when that is 
       assert.equal(reg(hart, 7), BigInt(2 * each), `f at ${pa.toString(16)}, run ${run}`);
     }
   }
+});
+
+/**
+ * xv6's memset loop at 0x3000 (sb x2, 0(x1); addi x1, x1, 1; bne x1, x3, loop; ecall),
+ * which translated code runs in bulk, with data pages at 0x8000 (read-write) and
+ * nothing at 0x9000.
+ */
+function fillSetup(from: number, to: number, value: number) {
+  const m = vm([E.sb(2, 1, 0), E.addi(1, 1, 1), E.bne(1, 3, -8), E.ecall()], 0x3000);
+  const data = m.pt.alloc();
+  m.pt.map(0x8000, data, R | W | U);
+  m.hart.sfenceVma();
+  m.ram.bytes.fill(0x5a, data - KERNBASE, data - KERNBASE + 4096);
+  setReg(m.hart, 1, BigInt(from));
+  setReg(m.hart, 2, BigInt(value));
+  setReg(m.hart, 3, BigInt(to));
+  setPc(m.hart, 0x3000n);
+  m.hart.instret = 0;
+  return { ...m, data };
+}
+
+modeTest(
+  "a byte-fill loop stops at exactly N instructions, every byte and register as stepped",
+  () => {
+    const from = 0x8000 + 1000, to = 0x8000 + 1700;
+    for (const N of [1, 2, 3, 4, 5, 299, 300, 301, 302, 1000, 2099, 2100, 2101, 5000]) {
+      const { ram, hart, data } = fillSetup(from, to, 0xc3);
+      const r = hart.run(N);
+      const whole = Math.min(Math.floor(N / 3), to - from), part = N - 3 * whole;
+      const done = N >= 3 * (to - from) + 1;
+      assert.equal(r, done ? 8 : -1, `N=${N}`);
+      assert.equal(hart.instret, done ? 3 * (to - from) : N, `N=${N}`);
+      const stored = whole + (!done && part >= 1 ? 1 : 0);
+      assert.equal(reg(hart, 1), BigInt(from + whole + (!done && part === 2 ? 1 : 0)), `N=${N}`);
+      // (After the last byte the branch falls through to the ecall.)
+      const at = whole === to - from ? 0x300c : 0x3000 + 4 * part;
+      if (!done) assert.equal(pc(hart), BigInt(at), `N=${N}`);
+      const first = data - KERNBASE + (from - 0x8000);
+      assert.equal(ram.bytes[first - 1], 0x5a, `N=${N}: before`);
+      for (let k = 0; k < stored; k++) assert.equal(ram.bytes[first + k], 0xc3, `N=${N} byte ${k}`);
+      assert.equal(ram.bytes[first + stored], 0x5a, `N=${N}: after the last store`);
+    }
+  },
+);
+
+modeTest(
+  "a byte-fill loop running into an unmapped page faults at its first byte, as stepped",
+  () => {
+    const from = 0x8000 + 3000;
+    const { ram, hart, data } = fillSetup(from, 0x9000 + 100, 7);
+    assert.equal(hart.run(100_000), 15); // store page fault
+    assert.equal(stval(hart), 0x9000n);
+    assert.equal(sepc(hart), 0x3000n);
+    assert.equal(reg(hart, 1), 0x9000n);
+    assert.equal(hart.instret, 3 * (0x9000 - from));
+    const at = data - KERNBASE;
+    assert.deepEqual([ram.bytes[at + 2999], ram.bytes[at + 3000], ram.bytes[at + 4095]], [
+      0x5a,
+      7,
+      7,
+    ]);
+  },
+);
+
+modeTest("a byte-fill loop over code that ran drops it: the new bytes run", () => {
+  // 0x4000 (the second code page) holds 8 x addi x7 and an ecall; it runs, then the
+  // loop fills its first 32 bytes with 0 (an illegal instruction), then it runs again.
+  const { ram, hart, pt, pa2 } = fillSetup(0x4000, 0x4000 + 32, 0);
+  load(ram, pa2, [...Array(8).fill(E.addi(7, 7, 1)), E.ecall()]);
+  pt.map(0x4000, pa2, R | W | X | U);
+  hart.sfenceVma();
+  for (let run = 0; run < 3; run++) {
+    setPc(hart, 0x4000n);
+    assert.equal(hart.run(100), 8);
+  }
+  assert.equal(reg(hart, 7), 24n);
+  setPc(hart, 0x3000n);
+  assert.equal(hart.run(1000), 8);
+  assert.equal(reg(hart, 1), 0x4020n);
+  setPc(hart, 0x4000n);
+  assert.equal(hart.run(100), 2); // illegal instruction: the filled bytes, not the old addi
+  assert.equal(sepc(hart), 0x4000n);
+  assert.equal(reg(hart, 7), 24n);
 });
 
 modeTest("one physical page mapped at two addresses: pc-relative results follow the VA", () => {

@@ -5,7 +5,7 @@ import assert from "./deps.ts";
 import * as E from "./encode.ts";
 import { PageTables } from "./bench_hart.ts";
 import { CSR_SATP, CSR_SSTATUS, IRQ_TIMER } from "../machine/hart.ts";
-import { KERNBASE, PT_BIT } from "../machine/ram.ts";
+import { KERNBASE, PT_BIT, Ram } from "../machine/ram.ts";
 import { ACC_LOAD, ACC_STORE, DATA_ENTRY_WORDS, tlbIndex } from "../machine/mmu.ts";
 import {
   CODE_PA,
@@ -634,4 +634,24 @@ Deno.test("translated code's TLB copy: tag and addend per entry; a watched page 
   ram.codePage[page] = 0;
   assert.equal(mmu.translate(VA, 0, ACC_STORE), pa - KERNBASE);
   assert.equal(entry(ACC_STORE)[0], VA | ctxBits);
+});
+
+Deno.test("a page-table page is watched while a walk relied on an entry in it, and let go when none did", () => {
+  const ram = new Ram(1 << 20, 16 << 20);
+  const told: number[] = [];
+  ram.listenForCodeWrites((page) => told.push(page));
+  const page = 5, base = page * 4096;
+  // A walk read only an invalid entry here (a lazy page fault): the first write lets it go.
+  ram.watch(page, PT_BIT);
+  ram.onCodeWrite(base + 64, 8);
+  assert.equal(ram.codePage[page], 0);
+  // A walk relied on the entry at +16: writes elsewhere keep the watch, quietly.
+  ram.watch(page, PT_BIT);
+  ram.markPtSlot(base + 16);
+  ram.onCodeWrite(base + 64, 8);
+  ram.onCodeWrite(base, 16);
+  assert.deepEqual([ram.codePage[page], told], [PT_BIT, []]);
+  // Writing that entry ends the watch and tells the MMUs (their TLBs may be stale).
+  ram.onCodeWrite(base + 20, 1);
+  assert.deepEqual([ram.codePage[page], told], [0, [page]]);
 });
