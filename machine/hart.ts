@@ -654,6 +654,7 @@ export class Hart {
       ctx: at(this.mmu.state),
       pending: at(this.ws, 28),
       mstatus: at(this.csrs.v, 8 * CSR_MSTATUS),
+      csrs: at(this.csrs.v),
       set,
       fetchTags: at(m.tlbTag[set * 3 + ACC_FETCH]),
       fetchBases: at(m.tlbBase[set * 3 + ACC_FETCH]),

@@ -92,6 +92,8 @@ export interface HartLayout {
   ctx: number;
   /** The low word of mstatus (sstatus is a view of it). */
   mstatus: number;
+  /** The CSR file: CSR n as a little-endian i64 at csrs + 8 * n. */
+  csrs: number;
   /** An i32 set to 1 when a CSR instruction turns sstatus.SIE on (see runToSettle). */
   sieRaised: number;
   /** mip & mie when the region was entered (i32): non-zero if an interrupt is pending. */
@@ -419,6 +421,19 @@ const SSTATUS_VIEW = (1 << 1) | (1 << 5) | (1 << 8) | (1 << 18) | (1 << 19);
 const SUM_MXR = (1 << 18) | (1 << 19);
 const SIE = 1 << 1;
 const CSR_SSTATUS = 0x100;
+const CSR_STVEC = 0x105, CSR_SEPC = 0x141;
+/**
+ * S-mode CSRs that only hold what is written (a trap handler's sscratch, sepc, scause,
+ * stval, stvec), read and written inline in S-mode code: masks of the bits a write
+ * clears (sepc's bit 0; stvec's bit 1, and a reserved mode keeps the old value).
+ */
+const PLAIN_CSRS: ReadonlyMap<number, number> = new Map([
+  [CSR_STVEC, 2],
+  [0x140, 0],
+  [CSR_SEPC, 1],
+  [0x142, 0],
+  [0x143, 0],
+]);
 const CSR_SATP = 0x180;
 const CSR_MSTATUS = 0x300;
 
@@ -1561,6 +1576,7 @@ class RegionGen {
     if (f3 >= 5) f.i64(src, 0);
     else this.rget(src);
     f.set(this.w);
+    if (L.set === 1 && PLAIN_CSRS.has(inst >>> 20)) return this.emitPlainCsr(inst, rd, op, writes);
     const inlineOk = (inst >>> 20) === CSR_SSTATUS && L.set === 1;
     if (inlineOk) {
       // old (t) and new (e) low words of mstatus
@@ -1605,6 +1621,34 @@ class RegionGen {
       return;
     }
     this.emitCsrCall(inst, rd, off, k, ilen);
+  }
+
+  /**
+   * A CSR instruction on one of PLAIN_CSRS in S-mode (source value in local w): rd =
+   * the old value; the new one (the source, or old | source, or old & ~source) stored
+   * with the CSR's masked bits clear, as the hart's CSR file does.
+   */
+  private emitPlainCsr(inst: number, rd: number, op: number, writes: boolean): void {
+    const f = this.f, n = inst >>> 20, at = this.L.csrs + 8 * n, clear = PLAIN_CSRS.get(n)!;
+    f.get(this.hb).mem(Op.i64_load, 3, at).set(this.v);
+    if (writes) {
+      // new value in local a
+      if (op === 1) f.get(this.w);
+      else if (op === 2) f.get(this.v).get(this.w).op(Op.i64_or);
+      else f.get(this.v).get(this.w).i64(-1, -1).op(Op.i64_xor, Op.i64_and);
+      f.set(this.a);
+      // stvec: a reserved mode (2 or 3) keeps the old value
+      if (n === CSR_STVEC) {
+        f.get(this.a).op(Op.i32_wrap_i64).i32(2).op(Op.i32_and);
+        f.op(Op.if, 0x40);
+        this.depth.push("if");
+        f.get(this.v).set(this.a);
+        this.close();
+      }
+      f.get(this.hb).get(this.a).i64(~clear, -1).op(Op.i64_and).mem(Op.i64_store, 3, at);
+    }
+    f.get(this.v);
+    this.rset(rd);
   }
 
   /** Tell the hart how many instructions retired before instruction k (for counter reads). */

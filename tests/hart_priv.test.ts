@@ -117,6 +117,55 @@ privTest("M -> S -> U and back: mret, sret, a delegated ecall, an undelegated eb
 });
 
 privTest(
+  "S-mode trap CSRs: read-write, set and clear bits, sepc's bit 0, stvec's reserved modes",
+  () => {
+    const SSCRATCH = 0x140, STVAL = 0x143;
+    const hart = boot([
+      [M_CODE, toS()],
+      [S_CODE, [
+        E.csrrw(10, SSCRATCH, 24), // x10 = 0 (old); sscratch = x24
+        E.csrrs(11, SSCRATCH, 6), // x11 = x24; sscratch |= x6
+        E.csrrc(12, SSCRATCH, 7), // x12 = x24 | x6; sscratch &= ~x7
+        E.csrrs(13, SSCRATCH, 0), // x13 = (x24 | x6) & ~x7 (no write)
+        E.csrrw(0, SEPC, 8), // sepc = x8 with bit 0 cleared
+        E.csrrs(14, SEPC, 0),
+        E.csrrw(0, STVEC, 9), // stvec = x9 (mode 1: vectored)
+        E.csrrw(15, STVEC, 16), // x16 has mode 2 (reserved): stvec keeps x9
+        E.csrrs(17, STVEC, 0),
+        E.csrrwi(18, STVAL, 21), // stval = 21
+        E.csrrci(19, STVAL, 5), // x19 = 21; stval = 16
+        E.csrrs(20, STVAL, 0),
+        E.csrrw(21, SCAUSE, 9),
+        E.csrrs(22, SCAUSE, 0),
+        SPIN,
+      ]],
+    ], {
+      24: 0x1234_5678_9abc_def0n,
+      6: 0xf0n,
+      7: 0x0fn,
+      8: 0x8000_1235n,
+      9: 0x8000_2001n,
+      16: 0x8000_3002n,
+      30: BigInt(S_CODE),
+    });
+    hart.run(100);
+    assert.equal(hart.priv, PRV_S);
+    assert.equal(reg(hart, 10), 0n);
+    assert.equal(reg(hart, 11), 0x1234_5678_9abc_def0n);
+    assert.equal(reg(hart, 12), 0x1234_5678_9abc_def0n | 0xf0n);
+    assert.equal(reg(hart, 13), (0x1234_5678_9abc_def0n | 0xf0n) & ~0x0fn);
+    assert.equal(reg(hart, 14), 0x8000_1234n, "sepc bit 0 is zero");
+    assert.equal(reg(hart, 15), 0x8000_2001n);
+    assert.equal(reg(hart, 17), 0x8000_2001n, "a reserved stvec mode leaves stvec as it was");
+    assert.equal(reg(hart, 19), 21n);
+    assert.equal(reg(hart, 20), 16n);
+    assert.equal(reg(hart, 22), 0x8000_2001n);
+    assert.equal(csr(hart, CSR_STVAL), 16n);
+    assert.equal(csr(hart, CSR_SEPC), 0x8000_1234n);
+  },
+);
+
+privTest(
   "a trap handler returning into the middle of a translated block translates nothing again",
   () => {
     // Eight loads that fault (no memory at 0x10), each followed by a count; the handler
