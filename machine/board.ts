@@ -40,7 +40,7 @@ import { Bus } from "./bus.ts";
 import type { ConsoleDevice } from "./console.ts";
 import { Hart, RUN_BREAK, RUN_SETTLED, RUN_STOP, RUN_WFI } from "./hart.ts";
 import { type LoadedKernel, loadKernel } from "./elf.ts";
-import { Ram } from "./ram.ts";
+import { Ram, RAM_SIZE, stateBytes } from "./ram.ts";
 import { Clint } from "./devices/clint.ts";
 import { Plic } from "./devices/plic.ts";
 import { Uart16550 } from "./devices/uart16550.ts";
@@ -128,7 +128,8 @@ export class Board {
   /** Build the board, load the kernel, and put every hart at its entry point. */
   constructor(opts: BoardOptions) {
     const cpus = opts.cpus;
-    this.ram = new Ram(opts.ramSize);
+    const ramSize = opts.ramSize ?? RAM_SIZE;
+    this.ram = new Ram(ramSize, stateBytes(cpus, ramSize));
     this.kernel = loadKernel(opts.kernel, this.ram);
     for (let h = 0; h < cpus; h++) {
       const hart = new Hart(this.ram, { hartid: h, hostTraps: false, bus: this.bus });

@@ -4,7 +4,7 @@
 import { ConsoleDevice } from "./console.ts";
 import { Disk } from "./disk.ts";
 import { Hart } from "./hart.ts";
-import { Ram } from "./ram.ts";
+import { Ram, RAM_SIZE, stateBytes } from "./ram.ts";
 
 export class Machine {
   readonly ram: Ram;
@@ -14,7 +14,7 @@ export class Machine {
 
   /** Power on: fresh RAM and hart, the given disk image and console. */
   constructor(diskImage: Uint8Array, console: ConsoleDevice) {
-    this.ram = new Ram();
+    this.ram = new Ram(RAM_SIZE, stateBytes(1));
     this.hart = new Hart(this.ram);
     this.disk = new Disk(diskImage);
     this.console = console;

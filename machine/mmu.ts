@@ -41,9 +41,10 @@
 // Translated code reads a second copy of the load and store TLBs (tlbData), laid
 // out for WebAssembly as QEMU lays out its own: one 16-byte entry per slot holding
 // an i64 tag (the page's VA with the context number in bits 9..4, where no page
-// address has bits) and an addend (the page's RAM offset minus its VA). A load
-// masks the VA down to its page plus the bits that would make it misaligned, ORs
-// in the context, and compares once: equal means cached, in this context, below
+// address has bits; see dataContext) and an addend (the page's RAM offset minus its
+// VA); an entry of zeros is empty. A load masks the VA down to its page plus the
+// bits that would make it misaligned, ORs in the context, and compares once: equal
+// means cached, in this context, below
 // 2^38 and aligned (anything else takes the slow path). The RAM offset is then the
 // VA plus the addend. Both copies fill and empty together, slot for slot, with one
 // exception that spares translated stores a check: the store copy never maps a
@@ -101,6 +102,16 @@ export function tlbIndex(tag: number): number {
 /** Words per tlbData entry: tag low, tag high, addend, unused. */
 export const DATA_ENTRY_WORDS = 4;
 
+/**
+ * The context number in a tlbData tag: the context, but 63 (which no address space
+ * gets) for context 0 (the M set, and satp = 0). So no tag is 0, and an all-zero
+ * entry (fresh memory) is empty.
+ */
+export function dataContext(c: number): number {
+  return c === 0 ? DATA_CONTEXT_BARE : c;
+}
+export const DATA_CONTEXT_BARE = 63;
+
 /** Context numbers (0..63) the dirty and page-table bit masks can hold. */
 const CONTEXTS = 64;
 /**
@@ -144,8 +155,8 @@ export class Mmu {
   dataSet = SET_M;
   /**
    * state[0]: the current context's tag bits (context << 26) for the U and S sets
-   * (the M set always uses 0); state[2] and state[3]: the context << 4 (its bits in a
-   * tlbData tag) and << 10 (its bits in a tlbData entry's byte offset). In WebAssembly
+   * (the M set always uses 0); state[2] and state[3]: the context's bits in a tlbData
+   * tag (dataContext(c) << 4) and in a tlbData entry's byte offset (c << 10). In WebAssembly
    * memory, where translated code reads them.
    */
   readonly state: Int32Array;
@@ -212,11 +223,12 @@ export class Mmu {
     this.ptHi = new Int32Array(ram.size / PAGE_SIZE);
     this.storeHead = new Int32Array(ram.size / PAGE_SIZE).fill(-1);
     ram.listenForWatch((page) => this.unmapStores(page));
+    this.useContext(0);
     for (let i = 0; i < 9; i++) {
       this.tlbTag.push(ram.allocInt32(TLB_SIZE).fill(-1));
       this.tlbBase.push(ram.allocInt32(TLB_SIZE));
       const words = i % 3 === ACC_FETCH ? 0 : TLB_SIZE * DATA_ENTRY_WORDS;
-      this.tlbData.push(ram.allocInt32(words).fill(-1));
+      this.tlbData.push(ram.allocInt32(words)); // zeroed: every entry empty
     }
   }
 
@@ -255,7 +267,7 @@ export class Mmu {
   private useContext(c: number): void {
     this.ctx = c;
     this.state[0] = c << 26;
-    this.state[2] = c << 4;
+    this.state[2] = dataContext(c) << 4;
     this.state[3] = c << 10;
   }
 
@@ -309,8 +321,7 @@ export class Mmu {
     this.tlbTag[t][i] = -1;
     const data = this.tlbData[t];
     if (data.length === 0) return;
-    data[i * DATA_ENTRY_WORDS] = -1;
-    data[i * DATA_ENTRY_WORDS + 1] = -1;
+    data[i * DATA_ENTRY_WORDS] = data[i * DATA_ENTRY_WORDS + 1] = 0;
   }
 
   /** sstatus.MXR was written: cached load permissions may change, so flush if it did. */
@@ -342,7 +353,7 @@ export class Mmu {
   /** Start over: every TLB empty and every record free (when the record pool runs out). */
   private reset(): void {
     for (const t of this.tlbTag) t.fill(-1);
-    for (const d of this.tlbData) d.fill(-1);
+    for (const d of this.tlbData) d.fill(0);
     this.storeHead.fill(-1);
     this.storeRecUsed = 0;
     this.head.fill(-1);
@@ -366,7 +377,7 @@ export class Mmu {
       if (this.tlbTag[t][i] === tag) {
         const base = this.tlbBase[t][i];
         // A store entry dropped from tlbData while its page was watched: back if no longer.
-        if (acc === ACC_STORE && this.tlbData[t][i * DATA_ENTRY_WORDS] === -1) {
+        if (acc === ACC_STORE && this.tlbData[t][i * DATA_ENTRY_WORDS] === 0) {
           this.fillData(t, i, lo, hi, base, tag >>> 26);
         }
         return base | (lo & 0xfff);
@@ -476,7 +487,7 @@ export class Mmu {
 
   /** A walk read a PTE from RAM page `page`: watch it for writes, for this context. */
   private markTable(page: number): void {
-    this.ram.watch(page, PT_BIT);
+    if ((this.ram.codePage[page] & PT_BIT) === 0) this.ram.watch(page, PT_BIT);
     const c = this.ctx;
     if (c < 32) this.ptLo[page] |= 1 << c;
     else this.ptHi[page] |= 1 << (c - 32);
@@ -530,7 +541,7 @@ export class Mmu {
     if (t % 3 === ACC_STORE) {
       const p = pageOff >>> 12;
       if (this.ram.codePage[p] !== 0) {
-        data[j] = data[j + 1] = -1;
+        data[j] = data[j + 1] = 0;
         return;
       }
       if (this.storeRecUsed === STORE_LOG_SIZE) this.forgetStores();
@@ -539,7 +550,7 @@ export class Mmu {
       this.storeRecNext[r] = this.storeHead[p];
       this.storeHead[p] = r;
     }
-    data[j] = page | (c << 4);
+    data[j] = page | (dataContext(c) << 4);
     data[j + 1] = hi;
     data[j + 2] = (pageOff - page) | 0;
   }
@@ -549,7 +560,7 @@ export class Mmu {
     for (let r = this.storeHead[page]; r !== -1; r = this.storeRecNext[r]) {
       const t = this.storeRecEntry[r] >>> 16, i = this.storeRecEntry[r] & 0xffff;
       if (this.tlbTag[t][i] !== -1 && this.tlbBase[t][i] === page * PAGE_SIZE) {
-        this.tlbData[t][i * DATA_ENTRY_WORDS] = this.tlbData[t][i * DATA_ENTRY_WORDS + 1] = -1;
+        this.tlbData[t][i * DATA_ENTRY_WORDS] = this.tlbData[t][i * DATA_ENTRY_WORDS + 1] = 0;
       }
     }
     this.storeHead[page] = -1;
@@ -557,7 +568,7 @@ export class Mmu {
 
   /** The store records ran out: empty every store tlbData copy and start the lists over. */
   private forgetStores(): void {
-    for (let t = ACC_STORE; t < 9; t += 3) this.tlbData[t].fill(-1);
+    for (let t = ACC_STORE; t < 9; t += 3) this.tlbData[t].fill(0);
     this.storeHead.fill(-1);
     this.storeRecUsed = 0;
   }

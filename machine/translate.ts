@@ -45,6 +45,7 @@
 // stale. CSR instructions are done inline for sstatus in S-mode, else through the hart.
 
 import * as D from "./decode.ts";
+import { DATA_CONTEXT_BARE } from "./mmu.ts";
 import { buildModule, FuncBuilder, I32, I64, Op } from "./wasm.ts";
 
 /** Exit status written by a region function (NOENTRY: no block starts at pc). */
@@ -782,24 +783,42 @@ class RegionGen {
    * to any other block goes through the dispatch table.
    */
   private planLoops(): void {
+    const n = this.blocks.length, page = this.blocks[0].slot >> 12;
+    // Each block's static successors; calls to this page before each block (a prefix count).
+    const next: number[][] = [], homeCalls = new Int32Array(n + 1);
     const ends = new Map<number, number>();
     this.blocks.forEach((b, i) => {
-      if (b.cold || !b.control || isCall(b)) return;
-      const t = this.indexOf.get(this.targetOf(b));
+      const target = b.control ? this.targetOf(b) : -1, call = b.control && isCall(b);
+      homeCalls[i + 1] = homeCalls[i] + (call && (target >> 12) === page ? 1 : 0);
+      next.push(b.cold ? [] : this.successors(b, target, call));
+      if (b.cold || !b.control || call) return;
+      const t = this.indexOf.get(target);
       if (t === undefined || t >= i || (this.blocks[t].slot >> 12) !== (b.slot >> 12)) return;
       ends.set(t, Math.max(ends.get(t) ?? i, i));
     });
-    const page = this.blocks[0].slot >> 12;
-    const callsHome = (t: number, e: number) =>
-      this.blocks.slice(t, e + 1).some((b) => isCall(b) && (this.targetOf(b) >> 12) === page);
     const chosen: [number, number][] = [];
     for (const [t, e] of [...ends].sort((x, y) => x[1] - x[0] - (y[1] - y[0]) || x[0] - y[0])) {
       const nests = ([a, z]: [number, number]) =>
         e < a || t > z || (a <= t && e <= z) || (t <= a && z <= e);
-      if (chosen.every(nests) && !callsHome(t, e)) chosen.push([t, e]);
+      if (chosen.every(nests) && homeCalls[e + 1] === homeCalls[t]) chosen.push([t, e]);
     }
-    for (const [t, e] of chosen) this.loops.set(t, { end: e, head: this.headOf(t, e) });
+    for (const [t, e] of chosen) this.loops.set(t, { end: e, head: this.headOf(t, e, next) });
     for (const [t, loop] of this.loops) this.loopOfHead.set(loop.head, t);
+  }
+
+  /** Where block b goes on (block indexes): its target, and after a branch or a call, the next block. */
+  private successors(b: Block, target: number, call: boolean): number[] {
+    const out: number[] = [];
+    const add = (off: number) => {
+      const j = this.indexOf.get(off);
+      if (j !== undefined) out.push(j);
+    };
+    if (!b.control) add(b.end);
+    else {
+      add(target);
+      if (call || (b.insts[b.insts.length - 1][0] & 0xff) in BRANCH_CMP) add(b.end);
+    }
+    return out;
   }
 
   /**
@@ -808,20 +827,10 @@ class RegionGen {
    * one and no inner loop holds it; else t. The loop's code starts there, so entering
    * it costs a br, and its other blocks follow in turn (wrapping around to t).
    */
-  private headOf(t: number, e: number): number {
-    const inside = (j: number | undefined) => j !== undefined && t <= j && j <= e;
+  private headOf(t: number, e: number, next: number[][]): number {
     const entries = new Set<number>();
-    this.blocks.forEach((b, i) => {
-      if (inside(i) || b.cold) return;
-      // Where it goes on: its target, and after a branch or a call, the next block.
-      const targets = [b.control ? this.targetOf(b) : b.end];
-      if (b.control && (isCall(b) || (b.insts[b.insts.length - 1][0] & 0xff) in BRANCH_CMP)) {
-        targets.push(b.end);
-      }
-      for (const off of targets) {
-        const j = this.indexOf.get(off);
-        if (inside(j)) entries.add(j!);
-      }
+    next.forEach((to, i) => {
+      if (i < t || i > e) { for (const j of to) if (t <= j && j <= e) entries.add(j); }
     });
     const [h] = entries;
     if (entries.size !== 1 || h === t) return t;
@@ -967,9 +976,15 @@ class RegionGen {
     };
     let to = `b${j}`;
     if (!this.labels.has(to)) {
-      const ahead = [...this.loopOfHead.keys()].find((h) => holds(h) && this.labels.has(`b${h}`));
+      let ahead = -1;
+      for (const h of this.loopOfHead.keys()) {
+        if (holds(h) && this.labels.has(`b${h}`)) {
+          ahead = h;
+          break;
+        }
+      }
       const around = this.openLoops.findLast(holds);
-      to = ahead !== undefined ? `b${ahead}` : around !== undefined ? `L${around}` : "dispatch";
+      to = ahead >= 0 ? `b${ahead}` : around !== undefined ? `L${around}` : "dispatch";
     }
     // A loop's head tells its own block from the others by pcoff.
     if (to !== `b${j}` || this.loopOfHead.has(j)) f.i32(off).set(this.pcoff);
@@ -1408,6 +1423,7 @@ class RegionGen {
     f.mem(Op.i64_load, 3, data);
     f.get(this.a).i64(-4096 | (size - 1), -1).op(Op.i64_and);
     if (L.set !== 2) f.get(this.ctxTag).op(Op.i64_or);
+    else f.i64(DATA_CONTEXT_BARE << 4, 0).op(Op.i64_or);
     f.op(Op.i64_eq);
   }
 
