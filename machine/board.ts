@@ -19,7 +19,9 @@
 // a row there, having retired no user-mode instruction and executed no WFI, counts as
 // spinning: its turns shrink to QUANTUM / SPIN_SHARE steps while time still moves on
 // by a whole quantum per round, so it runs as a slower hart would. The first turn
-// that ends elsewhere gives it whole turns again.
+// that ends elsewhere gives it whole turns again. Until some hart has run user code,
+// hart 0 never counts as spinning: it is setting the machine up on that stack (xv6's
+// kinit fills every free page) while the others wait in a loop for it to finish.
 //
 // Resting. xv6's scheduler takes each process's spinlock with interrupts off and
 // turns them on as it lets go. So a spinning hart's turn also ends as soon as a CSR
@@ -124,6 +126,8 @@ export class Board {
   private readonly settles: boolean[] = [];
   /** Per hart: turns since it last executed WFI (WFI_QUIET at first). */
   private readonly sinceWfi: number[] = [];
+  /** Whether any hart has retired a user-mode instruction yet (the boot is over). */
+  private userSeen = false;
 
   /** Build the board, load the kernel, and put every hart at its entry point. */
   constructor(opts: BoardOptions) {
@@ -248,7 +252,10 @@ export class Board {
     const mayRest = this.mayRest(h);
     const r = mayRest ? hart.runToSettle(quantum) : hart.run(quantum);
     const wfi = hart.wfis !== wfisBefore;
-    const idle = hart.onBootStack() && hart.instretIn(PRV_U) === userBefore && !wfi;
+    const user = hart.instretIn(PRV_U) !== userBefore;
+    if (user) this.userSeen = true;
+    const booting = h === 0 && !this.userSeen;
+    const idle = hart.onBootStack() && !user && !wfi && !booting;
     this.idleTurns[h] = idle ? this.idleTurns[h] + 1 : 0;
     this.sinceWfi[h] = wfi ? 0 : this.sinceWfi[h] + 1;
     if (!mayRest) return r;
