@@ -894,9 +894,9 @@ class RegionGen {
   private emitBlocks(): void {
     const f = this.f;
     this.planLoops();
-    this.emitUnits(this.unitsOf(0, this.blocks.length - 1), () => {
+    const units = this.unitsOf(0, this.blocks.length - 1);
+    this.emitUnits(units, () => {
       this.open("table", Op.block);
-      const units = this.unitsOf(0, this.blocks.length - 1);
       this.unitTable(units, this.minOff, (this.maxOff - this.minOff) / 2 + 1, 0);
       this.close(); // table: falls here for offsets with no block
       // No block at this offset: leave with pc = vgroup + pcoff, status NOENTRY.
@@ -1411,8 +1411,8 @@ class RegionGen {
    * Look up the VA in local a in the tlbData array at `data` (L.loadData or
    * L.storeData) for an access of `size` bytes: push whether it hits (cached in this
    * context, below 2^38, aligned); the entry's offset is left in local e. One i64
-   * compare: the tag is the page's VA | context << 4, and the VA is masked to its page
-   * and its low bits that must be zero for the access to be aligned.
+   * compare: the tag is the page's VA | dataContext(context) << 4 (mmu.ts), and the VA
+   * is masked to its page and its low bits that must be zero for the access to be aligned.
    */
   private tlbCheck(data: number, size: number): void {
     const f = this.f, L = this.L;
