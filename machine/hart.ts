@@ -1481,9 +1481,7 @@ export class Hart {
         w = res.lo;
         imm = res.hi;
         if (r === 0) {
-          if ((codePage[codeBase >>> 12] & this.codeBit) === 0) {
-            this.ram.watch(codeBase >>> 12, this.codeBit);
-          }
+          this.ram.watch(codeBase >>> 12, this.codeBit);
           dec[area + slot] = w;
           dec[area + slot + 1] = imm;
         }

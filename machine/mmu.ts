@@ -44,9 +44,8 @@
 // address has bits; see dataContext) and an addend (the page's RAM offset minus its
 // VA); an entry of zeros is empty. A load masks the VA down to its page plus the
 // bits that would make it misaligned, ORs in the context, and compares once: equal
-// means cached, in this context, below
-// 2^38 and aligned (anything else takes the slow path). The RAM offset is then the
-// VA plus the addend. Both copies fill and empty together, slot for slot, with one
+// means cached, in this context, below 2^38 and aligned (anything else takes the slow
+// path). The RAM offset is then the VA plus the addend. Both copies fill and empty together, slot for slot, with one
 // exception that spares translated stores a check: the store copy never maps a
 // watched page (ram.codePage: code or page tables), so its stores go the slow way,
 // which reports them. A page that starts being watched is dropped from it at once
@@ -319,9 +318,13 @@ export class Mmu {
   /** Empty slot i of TLB t (and its tlbData copy). */
   private empty(t: number, i: number): void {
     this.tlbTag[t][i] = -1;
+    this.emptyData(t, i);
+  }
+
+  /** Empty slot i of TLB t's tlbData copy (a fetch TLB has none). */
+  private emptyData(t: number, i: number): void {
     const data = this.tlbData[t];
-    if (data.length === 0) return;
-    data[i * DATA_ENTRY_WORDS] = data[i * DATA_ENTRY_WORDS + 1] = 0;
+    if (data.length !== 0) data[i * DATA_ENTRY_WORDS] = data[i * DATA_ENTRY_WORDS + 1] = 0;
   }
 
   /** sstatus.MXR was written: cached load permissions may change, so flush if it did. */
@@ -487,7 +490,7 @@ export class Mmu {
 
   /** A walk read a PTE from RAM page `page`: watch it for writes, for this context. */
   private markTable(page: number): void {
-    if ((this.ram.codePage[page] & PT_BIT) === 0) this.ram.watch(page, PT_BIT);
+    this.ram.watch(page, PT_BIT);
     const c = this.ctx;
     if (c < 32) this.ptLo[page] |= 1 << c;
     else this.ptHi[page] |= 1 << (c - 32);
@@ -540,10 +543,7 @@ export class Mmu {
     const j = i * DATA_ENTRY_WORDS, page = lo & ~0xfff;
     if (t % 3 === ACC_STORE) {
       const p = pageOff >>> 12;
-      if (this.ram.codePage[p] !== 0) {
-        data[j] = data[j + 1] = 0;
-        return;
-      }
+      if (this.ram.codePage[p] !== 0) return this.emptyData(t, i);
       if (this.storeRecUsed === STORE_LOG_SIZE) this.forgetStores();
       const r = this.storeRecUsed++;
       this.storeRecEntry[r] = (t << 16) | i;
@@ -559,9 +559,7 @@ export class Mmu {
   private unmapStores(page: number): void {
     for (let r = this.storeHead[page]; r !== -1; r = this.storeRecNext[r]) {
       const t = this.storeRecEntry[r] >>> 16, i = this.storeRecEntry[r] & 0xffff;
-      if (this.tlbTag[t][i] !== -1 && this.tlbBase[t][i] === page * PAGE_SIZE) {
-        this.tlbData[t][i * DATA_ENTRY_WORDS] = this.tlbData[t][i * DATA_ENTRY_WORDS + 1] = 0;
-      }
+      if (this.tlbTag[t][i] !== -1 && this.tlbBase[t][i] === page * PAGE_SIZE) this.emptyData(t, i);
     }
     this.storeHead[page] = -1;
   }

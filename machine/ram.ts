@@ -10,7 +10,7 @@ export const RAM_SIZE = 128 * 1024 * 1024;
 export const PHYSTOP = KERNBASE + RAM_SIZE;
 export const PAGE_SIZE = 4096;
 export const RAM_PAGES = RAM_SIZE / PAGE_SIZE;
-/** Memory above RAM for one hart's state (registers, CSRs, TLBs: 11 MiB), but its page tables. */
+/** Memory above RAM for one hart's fixed state (registers, CSRs, TLBs: 11 MiB). */
 export const HART_STATE_BYTES = 12 * 1024 * 1024;
 /**
  * Memory above RAM for the state of `harts` harts and what RAM itself keeps there
@@ -144,11 +144,13 @@ export class Ram {
 
   /**
    * Watch RAM page `page` for writes: set `bit` (a hart's code bit, or PT_BIT) in its
-   * codePage flags. When the page was not watched before, every watcher hears of it at
-   * once, so that no fast path that skips the check keeps writing to it unseen.
+   * codePage flags (nothing to do if it is set). When the page was not watched before,
+   * every watcher hears of it at once, so that no fast path that skips the check keeps
+   * writing to it unseen.
    */
   watch(page: number, bit: number): void {
     const was = this.codePage[page];
+    if ((was & bit) !== 0) return;
     this.codePage[page] = was | bit;
     if (was === 0) { for (const fn of this.watchListeners) fn(page); }
   }

@@ -287,18 +287,20 @@ export function staticTarget(b: Block): number | null {
   return off + imm;
 }
 
-/** Does the block end in a plain return (jalr x0, 0(ra))? */
 /**
- * Does any block of an inlined callee (indexes idx) go on to itself or an earlier
- * block: its branch or jump target, or the next block after a branch or a call?
+ * Where block b goes on (group offsets; -1 for a jump whose target is not known): its
+ * branch or jump target, and after a branch or a call, the next block.
  */
+function nextOffsets(b: Block): number[] {
+  if (!b.control) return [b.end];
+  const out = [staticTarget(b) ?? -1];
+  if (isCall(b) || (b.insts[b.insts.length - 1][0] & 0xff) in BRANCH_CMP) out.push(b.end);
+  return out;
+}
+
+/** Does any block of an inlined callee (indexes idx) go on to itself or an earlier block? */
 function jumpsBack(cbs: Block[], idx: Map<number, number>): boolean {
-  return cbs.some((b, k) => {
-    const last = b.insts[b.insts.length - 1][0] & 0xff;
-    const targets = b.control ? [staticTarget(b) ?? -1] : [b.end];
-    if (b.control && (isCall(b) || last in BRANCH_CMP)) targets.push(b.end);
-    return targets.some((t) => (idx.get(t) ?? Infinity) <= k);
-  });
+  return cbs.some((b, k) => nextOffsets(b).some((t) => (idx.get(t) ?? Infinity) <= k));
 }
 
 /** Does the block end in a call (a jump that links ra)? */
@@ -308,6 +310,7 @@ function isCall(b: Block): boolean {
   return (op === D.OP_JAL || op === D.OP_JALR) && ((w >>> 8) & 0x7f) >> 1 === 1;
 }
 
+/** Does the block end in a plain return (jalr x0, 0(ra))? */
 function isReturn(b: Block): boolean {
   const [w, imm] = b.insts[b.insts.length - 1];
   return (w & 0xff) === D.OP_JALR && ((w >>> 8) & 0x7f) === 64 && ((w >>> 15) & 0x3f) === 2 &&
@@ -790,7 +793,7 @@ class RegionGen {
     this.blocks.forEach((b, i) => {
       const target = b.control ? this.targetOf(b) : -1, call = b.control && isCall(b);
       homeCalls[i + 1] = homeCalls[i] + (call && (target >> 12) === page ? 1 : 0);
-      next.push(b.cold ? [] : this.successors(b, target, call));
+      next.push(b.cold ? [] : this.indexesOf(nextOffsets(b)));
       if (b.cold || !b.control || call) return;
       const t = this.indexOf.get(target);
       if (t === undefined || t >= i || (this.blocks[t].slot >> 12) !== (b.slot >> 12)) return;
@@ -806,17 +809,12 @@ class RegionGen {
     for (const [t, loop] of this.loops) this.loopOfHead.set(loop.head, t);
   }
 
-  /** Where block b goes on (block indexes): its target, and after a branch or a call, the next block. */
-  private successors(b: Block, target: number, call: boolean): number[] {
+  /** The region's block indexes at these group offsets (those that start a block). */
+  private indexesOf(offsets: number[]): number[] {
     const out: number[] = [];
-    const add = (off: number) => {
+    for (const off of offsets) {
       const j = this.indexOf.get(off);
       if (j !== undefined) out.push(j);
-    };
-    if (!b.control) add(b.end);
-    else {
-      add(target);
-      if (call || (b.insts[b.insts.length - 1][0] & 0xff) in BRANCH_CMP) add(b.end);
     }
     return out;
   }
