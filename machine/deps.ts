@@ -5,3 +5,4 @@
 export { parseArgs, styleText } from "node:util";
 export { basename, dirname, join, resolve } from "node:path";
 export { cpuUsage } from "node:process";
+export { setImmediate } from "node:timers";

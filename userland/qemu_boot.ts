@@ -17,7 +17,14 @@ import { Board, MAX_CPUS } from "../machine/board.ts";
 import { BoardDebug } from "../machine/board_debug.ts";
 import { ConsoleDevice } from "../machine/console.ts";
 import { GdbStub } from "../machine/gdbstub.ts";
-import { OutputBuffer, StdinPump, writeErr, writeErrQuiet, yieldDue } from "../machine/host.ts";
+import {
+  letEventsIn,
+  OutputBuffer,
+  StdinPump,
+  writeErr,
+  writeErrQuiet,
+  yieldDue,
+} from "../machine/host.ts";
 import type { QemuConfig } from "./qemu_args.ts";
 import { QemuDisk } from "./qemu_disk.ts";
 import { ConsoleMux } from "./qemu_console.ts";
@@ -241,6 +248,7 @@ class QemuMachine {
 
   /** Sleep up to ms milliseconds, or until something happens (input, a signal, the end). */
   private nap(ms: number): Promise<void> {
+    if (ms === 0) return letEventsIn();
     return new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
