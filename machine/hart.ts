@@ -42,6 +42,8 @@ import {
   type DispatchFn,
   findBlocks,
   type HartLayout,
+  HOT_DONE,
+  HOT_LEVELS,
   type InlineSource,
   instantiateRegion,
   type RegionFn,
@@ -269,10 +271,12 @@ export class Hart {
   /** How often each region key was translated since its page last changed. */
   private readonly regionCompiles: Uint8Array;
   /**
-   * 1 once a region key was translated again for hot calls (ST_HOT), until its page
-   * changes. In WebAssembly memory, where the dispatcher reads it.
+   * Per region key: how often it was translated again for hot calls (ST_HOT; HOT_DONE
+   * when no more), until its page changes. In WebAssembly memory, for the dispatcher.
    */
   private readonly regionHot: Uint8Array;
+  /** Per region key translated here: the return offsets of the calls it inlines. */
+  private readonly regionInlined = new Map<number, Set<number>>();
   /** The module each region key runs (compiled here or adopted from another hart). */
   private readonly regionModule: (WebAssembly.Module | undefined)[];
   /** layoutKey() per TLB set, once made. */
@@ -542,6 +546,7 @@ export class Hart {
     this.regionGen[ri]++;
     this.regionCompiles[ri] = 0;
     this.regionHot[ri] = 0;
+    this.regionInlined.delete(ri);
     this.regionModule[ri] = undefined;
     this.ram.sharedRegions.delete(ri);
     const idx = this.regionIndex[ri];
@@ -669,9 +674,10 @@ export class Hart {
   /**
    * Translate the page at RAM offset pageOff for TLB set `set`, swept from its start,
    * with the block at `slot` among its entries. Returns TRANSLATED (the slot has a
-   * block now), PENDING (compiling in the background) or NO_BLOCK_HERE.
+   * block now), PENDING (compiling in the background) or NO_BLOCK_HERE. With
+   * `moreInlined`, only if the new translation inlines a call the last one did not.
    */
-  private translatePage(pageOff: number, slot: number, set: number): number {
+  private translatePage(pageOff: number, slot: number, set: number, moreInlined = false): number {
     const page = pageOff >>> 12;
     const ri = page * 3 + set;
     const shared = this.ram.sharedRegions.get(ri);
@@ -715,18 +721,26 @@ export class Hart {
       }
     }
     if (blocks.length === 0) return NO_BLOCK_HERE;
-    if (this.regionCompiles[ri] < 255) this.regionCompiles[ri]++;
-    this.regionEntries[ri] = entries;
-    this.ram.watch(page, this.codeBit);
-    if (this.compiling.has(ri)) return PENDING;
-    const deps: number[] = [];
+    const deps: number[] = [], inlined = new Set<number>();
     const bytes = buildRegion(
       blocks,
       pageOff,
       this.regionLayout(set),
       this.ram.memory.buffer.byteLength / 65536,
       this.inlineSource(ri, deps),
+      inlined,
     );
+    // Translated again at a further hot level, but inlining no call the region in use
+    // does not: keep that (a new module starts on V8's baseline compiler again).
+    const before = this.regionInlined.get(ri);
+    if (moreInlined && before !== undefined && [...inlined].every((o) => before.has(o))) {
+      return NO_BLOCK_HERE;
+    }
+    this.regionInlined.set(ri, inlined);
+    if (this.regionCompiles[ri] < 255) this.regionCompiles[ri]++;
+    this.regionEntries[ri] = entries;
+    this.ram.watch(page, this.codeBit);
+    if (this.compiling.has(ri)) return PENDING;
     const offer = (mod: WebAssembly.Module) => {
       this.regionModule[ri] = mod;
       this.ram.sharedRegions.set(ri, {
@@ -764,6 +778,7 @@ export class Hart {
     this.ram.watch(Math.floor(ri / 3), this.codeBit);
     for (const page of shared.deps) this.dependOn(ri, page);
     this.regionModule[ri] = shared.module;
+    this.regionInlined.delete(ri); // (not known here: the next hot level translates)
     this.install(ri, instantiateRegion(shared.module, this.ram.memory, this.regionHelpers));
     return TRANSLATED;
   }
@@ -1440,12 +1455,14 @@ export class Hart {
           }
           if (status === ST_HOT) {
             // Translated code keeps coming back here from a call to another page:
-            // translate this page again (once), inlining such calls (planInlining).
+            // translate this page again, inlining such calls (planInlining), and count
+            // on to the next level (HOT_RETURNS).
             const page = ws[WS_ENTRY_RAM];
             const ri = (page >>> 12) * 3 + set;
-            if (this.regionHot[ri] === 0) {
-              this.regionHot[ri] = 1;
-              this.translatePage(page, pcLo & 0xffe, set);
+            const level = this.regionHot[ri];
+            if (level < HOT_LEVELS) {
+              this.regionHot[ri] = level + 1 < HOT_LEVELS ? level + 1 : HOT_DONE;
+              this.translatePage(page, pcLo & 0xffe, set, level > 0);
             }
             continue;
           }

@@ -181,12 +181,18 @@ const INLINE_DEPTH = 3, INLINE_CALLEE = 40, INLINE_TOTAL = 150;
 const INLINE_HOT = 400, INLINE_CAP = 600;
 /**
  * Entries into translated code at one place (RAM halfword; the counts are the board's):
- * from this count on, the dispatcher of each hart has the page translated again, once
- * per hart, and then every call whose return was entered HOT_RETURNS / HOT_SHARE times
- * counts as hot (see planInlining).
+ * from this count on, the dispatcher of each hart has the page translated again, and
+ * then every call whose return was entered HOT_RETURNS / HOT_SHARE times counts as hot
+ * (see planInlining). A hart does so again when some place on the page reaches 4, 16
+ * and 64 times this count (HOT_LEVELS in all): what a kernel calls most changes as a
+ * run goes on (xv6's wakeup loop only gets hot with usertests' bigdir), and a page
+ * translated for the calls hot early would leave the later ones out for good. (Calls
+ * inlined stop counting, so only places still entered go on to the next level.)
  */
 export const HOT_RETURNS = 300_000;
 const HOT_SHARE = 8;
+/** Times a hart translates one page again for hot calls; then its level is HOT_DONE. */
+export const HOT_LEVELS = 4, HOT_DONE = 15;
 
 /** Pages per group (a region's span): one 4 KiB page. */
 export const GROUP_PAGES = 1;
@@ -441,16 +447,22 @@ const PLAIN_CSRS: ReadonlyMap<number, number> = new Map([
 const CSR_SATP = 0x180;
 const CSR_MSTATUS = 0x300;
 
-/** Translate the blocks of one page into a WebAssembly module's bytes (cachedModule or compileRegionAsync compiles them). */
+/**
+ * Translate the blocks of one page into a WebAssembly module's bytes (cachedModule or
+ * compileRegionAsync compiles them); `inlinedReturns` gets the return offsets of the
+ * region's own calls that it inlines.
+ */
 export function buildRegion(
   blocks: Block[],
   groupRam: number,
   layout: HartLayout,
   memoryPages: number,
   inline?: InlineSource,
+  inlinedReturns?: Set<number>,
 ): Uint8Array<ArrayBuffer> {
   const g = new RegionGen(blocks, layout, groupRam, inline);
   const body = g.generate();
+  for (const off of g.inlinedReturns) inlinedReturns?.add(off);
   return buildModule({
     types: [
       { params: [I32, I32], results: [I32] },
@@ -560,6 +572,8 @@ class RegionGen {
    * functions (group offsets) inlined wherever an inlined copy calls them.
    */
   private readonly acceptedSites = new Set<number>();
+  /** Group offsets the region's inlined calls (its own, not those of copies) return to. */
+  readonly inlinedReturns = new Set<number>();
   private readonly accepted = new Set<number>();
   private readonly returnsMemo = new Map<number, boolean>();
   private gram = 0; // local: the RAM offset of the group's first page (i32)
@@ -675,6 +689,7 @@ class RegionGen {
       const t = this.callTarget(b);
       const chosen = this.accepted.has(t ?? -1) || (depth === 0 && this.acceptedSites.has(b.slot));
       if (t !== null && depth < INLINE_DEPTH && chosen) {
+        if (depth === 0) this.inlinedReturns.add(b.end);
         const callee = this.calleeBlocks(t);
         if (callee !== null) this.scanBlocks(callee, depth + 1);
       }
@@ -2128,7 +2143,7 @@ export function cachedModule(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Module
 
 /** Dispatcher exit statuses (beside the regions' own): no translation / no region for pc. */
 export const ST_MISS = 3, ST_NOCODE = 4;
-/** Dispatcher exit: pc was entered HOT_RETURNS times, and its page not yet translated for that. */
+/** Dispatcher exit: pc was entered often enough for its page's level (see HOT_RETURNS). */
 export const ST_HOT = 6;
 
 /** Where the dispatcher finds a hart's state, per TLB set. */
@@ -2143,7 +2158,7 @@ export interface DispatchLayout {
   /** Ram.entryCounts (absolute) and its number of counters (a power of two). */
   entryCounts: number;
   entrySlots: number;
-  /** A byte per (RAM page * 3 + set): 1 once the hart translated that page for hot calls. */
+  /** A byte per (RAM page * 3 + set): its level (how often the hart translated it for hot calls). */
   regionHot: number;
   /** Per set: the fetch TLB's tag and base arrays. */
   fetchTags: number[];
@@ -2196,15 +2211,15 @@ export function compileDispatcher(
     f.mem(Op.i32_load, 2, L.regionIndex).tee(idx).op(Op.i32_eqz).opU(Op.br_if, 1);
     f.i32(0).get(pc).op(Op.i32_wrap_i64).i32(0xfff).op(Op.i32_and).mem(Op.i32_store, 2, L.entry);
     f.i32(0).get(ram).mem(Op.i32_store, 2, L.entryRam);
-    // Count the entry at this RAM halfword. From HOT_RETURNS on, leave first (HOT) while
-    // this hart has not translated the page for hot calls yet.
+    // Count the entry at this RAM halfword. From HOT_RETURNS * 4^level on (the page's
+    // level: how often this hart translated it for hot calls), leave first (HOT).
     f.get(ram).get(pc).op(Op.i32_wrap_i64).i32(0xfff).op(Op.i32_and, Op.i32_or);
     f.i32(1).op(Op.i32_shr_u).i32(L.entrySlots - 1).op(Op.i32_and).i32(2).op(Op.i32_shl).tee(tag);
     f.get(tag).mem(Op.i32_load, 2, L.entryCounts).i32(1).op(Op.i32_add).tee(e);
     f.mem(Op.i32_store, 2, L.entryCounts);
     f.i32(ST_HOT).set(r);
-    f.get(e).i32(HOT_RETURNS).op(Op.i32_ge_u);
-    f.get(key).mem(Op.i32_load8_u, 0, L.regionHot).op(Op.i32_eqz, Op.i32_and).opU(Op.br_if, 1);
+    f.get(e).get(key).mem(Op.i32_load8_u, 0, L.regionHot).i32(1).op(Op.i32_shl, Op.i32_shr_u);
+    f.i32(HOT_RETURNS).op(Op.i32_ge_u).opU(Op.br_if, 1);
     f.i32(0).get(steps).mem(Op.i32_store, 2, L.done);
     // steps += region(budget - steps, base)
     f.get(budget).get(steps).op(Op.i32_sub).i32(L.base).get(idx);

@@ -527,6 +527,46 @@ Deno.test("translator: a hot call to another page is inlined once its returns ar
   assert.ok(counted < iterations - 50_000, `${counted} returns counted: not inlined`);
 });
 
+/** Instructions that set x6 to n (below 2^31). */
+function setX6(n: number): number[] {
+  return [E.lui(6, (n >>> 12) + ((n & 0x800) ? 1 : 0)), E.addi(6, 6, ((n & 0xfff) << 20) >> 20)];
+}
+
+Deno.test("translator: a call that gets hot after its page was translated for hot calls is inlined at the next level", () => {
+  // As hotCallProgram, with a second loop calling f after the first: when the page is
+  // translated for the first loop's call, the second's has no returns yet. It must be
+  // inlined once its own count reaches the next level (4 * HOT_RETURNS), not counted
+  // through the dispatcher for the rest of the run.
+  const { ram, hart } = reset();
+  hart.jitThreshold = 1;
+  const a = CODE_PA + 0x4000, first = HOT_RETURNS + 50_000, second = 4 * HOT_RETURNS + 200_000;
+  const f = [...Array(38).fill(E.addi(7, 7, 1)), E.jalr(0, 1, 0)];
+  const main = [
+    E.jal(1, 0x1000), // 0: f, once each from three places
+    E.jal(1, 0x1000 - 4), // 4
+    E.jal(1, 0x1000 - 8), // 8
+    ...setX6(first), // 12
+    E.jal(1, 0x1000 - 20), // 20: the first loop's call
+    E.addi(5, 5, 1), // 24
+    E.bne(5, 6, -8), // 28
+    ...setX6(first + second), // 32
+    E.jal(1, 0x1000 - 40), // 40: the second loop's call
+    E.addi(5, 5, 1), // 44: its return
+    E.bne(5, 6, -8), // 48
+    E.ecall(), // 52
+  ];
+  load(ram, a, main);
+  load(ram, a + 0x1000, f);
+  const back = a + 44 - KERNBASE, before = ram.entriesAt(back);
+  setPc(hart, BigInt(a));
+  assert.equal(hart.run(500_000_000), 8); // ecall from U-mode
+  assert.equal(reg(hart, 7), BigInt((first + second + 3) * 38));
+  assert.equal(reg(hart, 5), BigInt(first + second));
+  const counted = ram.entriesAt(back) - before;
+  assert.ok(counted >= 4 * HOT_RETURNS - before, `${counted} returns counted`);
+  assert.ok(counted < second - 100_000, `${counted} returns counted: not inlined`);
+});
+
 Deno.test("translator: every hart moves to the hot translation, not just the one that counted the call hot", () => {
   const ram = new Ram(1 << 20);
   const harts = [new Hart(ram), new Hart(ram)];
