@@ -736,11 +736,11 @@ export class Hart {
     if (moreInlined && before !== undefined && [...inlined].every((o) => before.has(o))) {
       return NO_BLOCK_HERE;
     }
-    this.regionInlined.set(ri, inlined);
     if (this.regionCompiles[ri] < 255) this.regionCompiles[ri]++;
     this.regionEntries[ri] = entries;
     this.ram.watch(page, this.codeBit);
     if (this.compiling.has(ri)) return PENDING;
+    this.regionInlined.set(ri, inlined);
     const offer = (mod: WebAssembly.Module) => {
       this.regionModule[ri] = mod;
       this.ram.sharedRegions.set(ri, {
