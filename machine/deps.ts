@@ -5,4 +5,3 @@
 export { parseArgs, styleText } from "node:util";
 export { basename, dirname, join, resolve } from "node:path";
 export { cpuUsage } from "node:process";
-export { setImmediate } from "node:timers";
