@@ -32,6 +32,13 @@
 // A hart that executed WFI in its last WFI_QUIET turns does not rest: its kernel idles
 // in WFI (xv6 2024+), and resting it as it turns interrupts on only holds work back.
 //
+// Resting on a lock. A hart whose turn ends on its boot stack at a spinlock another
+// hart holds (an AMOSWAP finds it taken) rests LOCK_REST rounds, pending interrupts or
+// not: its own are off while it spins in acquire, and only the holder can end the
+// wait. xv6 holds a process's lock through fork's copy of its memory and wait's free
+// of it, which for lazytests' gigabyte of sbrk is a sweep of every page table entry;
+// meanwhile each idle hart found that lock taken in every round, a turn each time.
+//
 // Nothing here depends on the host, so runs stay deterministic; the ISA promises
 // nothing about the relative speed of harts.
 //
@@ -40,7 +47,7 @@
 
 import { Bus } from "./bus.ts";
 import type { ConsoleDevice } from "./console.ts";
-import { Hart, RUN_BREAK, RUN_SETTLED, RUN_STOP, RUN_WFI } from "./hart.ts";
+import { Hart, RUN_BREAK, RUN_LOCKED, RUN_SETTLED, RUN_STOP, RUN_WFI } from "./hart.ts";
 import { type LoadedKernel, loadKernel } from "./elf.ts";
 import { Ram, RAM_SIZE, stateBytes } from "./ram.ts";
 import { Clint } from "./devices/clint.ts";
@@ -88,6 +95,8 @@ export const SPIN_TURNS = 3;
 export const SPIN_SHARE = 16;
 /** Rounds a spinning hart sits out after a turn that ends as its interrupts go on. */
 export const SPIN_REST = 64;
+/** Rounds an idle hart sits out after a turn that ends at a spinlock another hart holds. */
+export const LOCK_REST = 32;
 /** Turns without WFI after which a spinning hart may rest (one that uses WFI idles so). */
 export const WFI_QUIET = 1000;
 /** Most harts a board may have (xv6's NCPU). */
@@ -122,6 +131,10 @@ export class Board {
   private readonly idleTurns: number[] = [];
   /** Per hart: rounds it still sits out (a spinning hart resting; see above). */
   private readonly rest: number[] = [];
+  /** Per hart: it rests at a held spinlock, and interrupts do not end that rest. */
+  private readonly restOnLock: boolean[] = [];
+  /** Per hart: turns taken, rests not counted (what the board's rounds cost the host). */
+  readonly turns: number[] = [];
   /** Per hart: its last turn spinning ended as its interrupts went on. */
   private readonly settles: boolean[] = [];
   /** Per hart: turns since it last executed WFI (WFI_QUIET at first). */
@@ -143,6 +156,8 @@ export class Board {
       this.harts.push(hart);
       this.idleTurns.push(0);
       this.rest.push(0);
+      this.restOnLock.push(false);
+      this.turns.push(0);
       this.settles.push(false);
       this.sinceWfi.push(WFI_QUIET); // no WFI yet
     }
@@ -251,6 +266,7 @@ export class Board {
     const before = hart.cycles, userBefore = hart.instretIn(PRV_U), wfisBefore = hart.wfis;
     const mayRest = this.mayRest(h);
     const r = mayRest ? hart.runToSettle(quantum) : hart.run(quantum);
+    this.turns[h]++;
     const wfi = hart.wfis !== wfisBefore;
     const user = hart.instretIn(PRV_U) !== userBefore;
     if (user) this.userSeen = true;
@@ -258,6 +274,11 @@ export class Board {
     const idle = hart.onBootStack() && !user && !wfi && !booting;
     this.idleTurns[h] = idle ? this.idleTurns[h] + 1 : 0;
     this.sinceWfi[h] = wfi ? 0 : this.sinceWfi[h] + 1;
+    if (r === RUN_LOCKED && idle) {
+      this.rest[h] = LOCK_REST;
+      this.restOnLock[h] = true;
+      return r;
+    }
     if (!mayRest) return r;
     // A turn cut short by a lock another hart holds says nothing either way.
     if (r === RUN_SETTLED) this.settles[h] = true;
@@ -266,14 +287,14 @@ export class Board {
     return r;
   }
 
-  /** Whether hart h sits out this round: it rests, and no interrupt is pending for it. */
+  /** Whether hart h sits out this round: it rests, and (unless at a lock) no interrupt is pending. */
   private resting(h: number): boolean {
     if (this.rest[h] === 0) return false;
-    if (this.harts[h].wakeable()) {
+    if (!this.restOnLock[h] && this.harts[h].wakeable()) {
       this.rest[h] = 0;
       return false;
     }
-    this.rest[h]--;
+    if (--this.rest[h] === 0) this.restOnLock[h] = false;
     return true;
   }
 

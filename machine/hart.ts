@@ -137,9 +137,11 @@ export const CAUSE_MISALIGNED_FETCH = 0,
 export const IRQ_TIMER = 0x80000005;
 /**
  * run() results in full-system mode: the budget is used up; the hart waits in WFI; a
- * debugger stop; a breakpoint; (runToSettle) S-mode interrupts went on.
+ * debugger stop; a breakpoint; (runToSettle) S-mode interrupts went on; an AMOSWAP
+ * found a spinlock another hart holds.
  */
 export const RUN_BUDGET = -1, RUN_WFI = -3, RUN_STOP = -4, RUN_BREAK = -5, RUN_SETTLED = -6;
+export const RUN_LOCKED = -7;
 
 /**
  * execute() results: the limit was reached; an exception (cause in trapCause); an
@@ -1232,7 +1234,8 @@ export class Hart {
    * Run the hart. Built-in mode: execute U-mode instructions until a trap (returns
    * its cause, or IRQ_TIMER at timecmp) or until `budget` instructions have retired
    * (returns -1). Full system: run up to `budget` steps, taking traps and interrupts
-   * into the guest; returns RUN_BUDGET, or RUN_WFI when the hart waits for an interrupt.
+   * into the guest; returns RUN_BUDGET, RUN_LOCKED (it ended early, at a spinlock
+   * another hart holds), or RUN_WFI when the hart waits for an interrupt.
    */
   run(budget: number): number {
     return this.hostTraps ? this.runUser(budget) : this.runSystem(budget);
@@ -1303,7 +1306,7 @@ export class Hart {
         // It found a spinlock held by another hart, which cannot let go while this
         // one runs: end this hart's turn so the holder runs sooner (as a pause would).
         this.ws[WS_SPIN] = 0;
-        return RUN_BUDGET;
+        return RUN_LOCKED;
       }
     }
   }

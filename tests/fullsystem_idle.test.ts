@@ -3,11 +3,12 @@
 // harts cost three times one: the board gives a spinning hart a small share of each
 // round, and whole turns again once it runs user code. A spinning hart that turns its
 // interrupts on as it lets go of a lock (userland/metal/idlelock.c, as xv6's
-// scheduler does) rests between turns, never while it holds a lock.
+// scheduler does) rests between turns, never while it holds a lock, and rests too
+// when it finds a lock another hart holds.
 
 import { assert, assertEquals } from "./deps.ts";
 import { metalDisk, metalImage, type MetalRun, runMetal } from "./metal_harness.ts";
-import { Board } from "../machine/board.ts";
+import { Board, QUANTUM } from "../machine/board.ts";
 import { CapturedOutput, ConsoleDevice } from "../machine/console.ts";
 
 /** Total instructions retired over all harts. */
@@ -86,6 +87,18 @@ Deno.test("idle harts: spinning harts that take locks as xv6's scheduler does re
   // hart rested (or been left a sixteenth of a turn) holding one, hart 0 would wait.
   const slower = ticksA(three) / ticksA(one);
   assert(slower < 1.02, `job A took ${slower.toFixed(3)}x the ticks on 3 harts`);
+});
+
+Deno.test("idle harts: an idle hart that finds a spinlock taken rests instead of a turn each round", () => {
+  const r = runMetal("idlelock", { cpus: 3 });
+  assertEquals(r.code, 0);
+  // Hart 0 holds slot 0's lock through about 4 M steps of work (200 rounds), and
+  // hart 2 spins on it. Taking a turn each round to find it still taken, hart 2 took
+  // 2,802 turns in 4,488 rounds; resting LOCK_REST rounds at a time, 98 in 3,480.
+  const rounds = r.board.time / QUANTUM;
+  const turns = r.board.turns[2];
+  assert(turns < rounds / 10, `idle hart 2 took ${turns} turns in ${rounds} rounds`);
+  assert(r.output.includes("slot 0 held for work"), r.output);
 });
 
 Deno.test("idle harts: resting is deterministic and the same translated or interpreted", () => {

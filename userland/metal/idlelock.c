@@ -3,7 +3,9 @@
 // taking each slot's spinlock with interrupts off (acquire's push_off) and turning
 // interrupts on as they let it go (release's pop_off). Hart 0 runs job A in U-mode
 // in chunks, and after each chunk takes every slot's lock in turn, as xv6's wakeup()
-// does; then it hands job B to hart 1 (or runs it itself on a one-hart board).
+// does; then it holds one slot's lock through a long S-mode loop, as xv6's fork
+// holds a new process's lock while it copies memory; then it hands job B to hart 1
+// (or runs it itself on a one-hart board).
 // The output is the same on any number of harts but for the ticks line; the
 // board's counters show what the idle harts cost, and job A's ticks whether hart 0
 // ever had to wait long for a lock an idle hart held.
@@ -13,6 +15,7 @@
 #define SLOTS 16      // spinlocks in the table
 #define CHUNKS 200    // U-mode chunks of a job, with a sweep of the locks after each
 #define CHUNK 2000    // loop rounds per chunk
+#define HOLD 1000000  // loop rounds of S-mode work done holding slot 0's lock
 
 static volatile uint32 locked[SLOTS];  // the slots' spinlocks
 static volatile uint64 job[NCPU];      // per hart: a job handed to it (0: none)
@@ -72,6 +75,16 @@ static uint64 idle(uint64 h) {
   return 0;
 }
 
+// S-mode: HOLD rounds of work with slot 0's lock held (the idle harts find it taken).
+static uint64 hold_lock(void) {
+  acquire(0);
+  uint64 x = 7;
+  for (uint64 i = 0; i < HOLD; i++)
+    x = x * 2862933555777941757UL + i;
+  release(0);
+  return x;
+}
+
 // S-mode, hart 0: job A here, job B on hart 1 if there is one; print both.
 static uint64 boss(uint64 ncpu) {
   uint64 start = mtime();
@@ -79,6 +92,7 @@ static uint64 boss(uint64 ncpu) {
   uint64 ta = mtime() - start;
   int other = ncpu > 1 ? 1 : 0;
   uint64 a = sum[0];
+  uint64 held = hold_lock();
   if (other) {
     job[1] = 1;
     while (job[1] != 0)
@@ -88,6 +102,7 @@ static uint64 boss(uint64 ncpu) {
   }
   printf("job A on hart 0: checksum %x after %d lock sweeps\n", a, CHUNKS * SLOTS);
   printf("job B on hart %d: checksum %x\n", other, sum[other]);
+  printf("slot 0 held for work with checksum %x\n", held);
   printf("ticks: A %d\n", ta);
   quit = 1;
   return 0;
