@@ -197,6 +197,16 @@ export class Board {
   }
 
   /**
+   * When every hart waits in WFI: the milliseconds of the guest's clock since board
+   * time `since`, at most `most` (what a host may sleep so that an idle guest's clock
+   * follows real time); else 0.
+   */
+  idleMs(since: number, most: number): number {
+    if (!this.harts.every((h) => h.waiting)) return 0;
+    return Math.min(most, ((this.time - since) / TIMEBASE_HZ) * 1000);
+  }
+
+  /**
    * Raise or lower an interrupt line (mip bit) of hart h. SEIP is special: as on
    * QEMU 7.2 it is one bit that software (csrw mip) and the PLIC both write, the
    * last writer winning, so a csrs/csrc of other mip bits that writes back the

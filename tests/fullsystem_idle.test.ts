@@ -135,3 +135,25 @@ Deno.test("idle harts: before any user code, hart 0 sets up in whole turns while
   assert(board.time < 2 * h0, `the boot took ${board.time} steps for ${h0} of hart 0's`);
   assert(h1 + h2 < h0 / 4, `waiting harts retired ${h1} and ${h2} against ${h0}`);
 });
+
+Deno.test("idle harts: idleMs is the guest time a slice skipped while every hart waits in WFI", () => {
+  // At its prompt the test kernel waits for a key in WFI on hart 0, the others in WFI
+  // for good; its timer still ticks, so the board's clock jumps from tick to tick.
+  const out = new CapturedOutput();
+  const board = new Board({
+    kernel: metalImage("testkernel"),
+    disk: metalDisk(),
+    console: new ConsoleDevice(out.sink),
+    cpus: 3,
+  });
+  assertEquals(board.idleMs(0, 100), 0, "booting: harts at work");
+  while (!out.text().includes("$ ")) board.run(100_000);
+  board.run(1_000_000);
+  const since = board.time;
+  board.run(300_000);
+  assert(board.harts.every((h) => h.waiting), "every hart waits in WFI");
+  const ms = (board.time - since) / 10_000; // 10 MHz: 10,000 ticks a millisecond
+  assert(ms >= 30, `the slice covered ${ms} ms`);
+  assertEquals(board.idleMs(since, 1000), ms);
+  assertEquals(board.idleMs(since, 20), 20, "capped");
+});

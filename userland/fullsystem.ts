@@ -261,10 +261,7 @@ export function bootFullSystem(opts: FullSystemOptions): FullSystem {
       return rebooted;
     },
     nominalSeconds: () => board.time / NOMINAL_STEPS_PER_SECOND,
-    idleMs: () => {
-      if (!board.harts.every((h) => h.waiting)) return 0;
-      return Math.min(MAX_REST_MS, ((board.time - sliceStart) / TIMEBASE_HZ) * 1000);
-    },
+    idleMs: () => board.idleMs(sliceStart, MAX_REST_MS),
     run,
     get exitStatus() {
       return status;
