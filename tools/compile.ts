@@ -17,6 +17,7 @@
 import { join, parseArgs, resolve } from "../machine/deps.ts";
 import { VERSION } from "../main.ts";
 import { V8_FLAGS } from "./v8_flags.ts";
+import { firstLine } from "../cli/usage_error.ts";
 
 const ROOT = join(import.meta.dirname!, "..");
 
@@ -208,11 +209,19 @@ async function release(dir: string): Promise<number> {
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: { release: { type: "boolean" }, output: { type: "string" } },
-    strict: true,
-  });
+  let values: { release?: boolean; output?: string };
+  try {
+    values = parseArgs({
+      args: Deno.args,
+      options: { release: { type: "boolean" }, output: { type: "string" } },
+      strict: true,
+    }).values;
+  } catch (e) {
+    console.error(
+      `deno task compile: ${firstLine(e)}\nusage: deno task compile [--release] [--output PATH]`,
+    );
+    Deno.exit(2);
+  }
   const code = values.release
     ? await release(resolve(values.output ?? join(ROOT, "dist")))
     : await compile(resolve(values.output ?? join(ROOT, "xv6lazy")));

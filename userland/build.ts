@@ -8,6 +8,7 @@
 // id, so identical sources give byte-identical images.
 
 import { basename, join, parseArgs } from "../machine/deps.ts";
+import { firstLine as errorLine } from "../cli/usage_error.ts";
 
 /** Cross compiler (Debian package gcc-riscv64-linux-gnu). */
 export const CC = "riscv64-linux-gnu-gcc";
@@ -287,10 +288,13 @@ export function imagesSource(names: string[]): string {
 
 /** Build every program (and images.ts unless --out is given). */
 async function main() {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: { out: { type: "string" } },
-  });
+  let values: { out?: string };
+  try {
+    values = parseArgs({ args: Deno.args, options: { out: { type: "string" } } }).values;
+  } catch (e) {
+    console.error(`deno task userland: ${errorLine(e)}\nusage: deno task userland [--out DIR]`);
+    Deno.exit(2);
+  }
   const defaultOut = join(USERLAND_DIR, "bin");
   const outDir = values.out ?? defaultOut;
   const version = await toolchainVersion();
