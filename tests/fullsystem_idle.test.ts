@@ -118,11 +118,8 @@ Deno.test("idle harts: a debugger's single steps through translated CSR writes e
   assert(toggles >= 4, `only ${toggles} changes of SIE in 400 steps`);
 });
 
-Deno.test("idle harts: before any user code, hart 0 sets up in whole turns while the others wait", () => {
-  // The test kernel's hart 0 builds its page tables and starts the disk on its boot
-  // stack; harts 1 and 2 spin on a flag meanwhile. Were hart 0 taken for an idle hart,
-  // all three would get a sixteenth of each round (the boot took 3.58 M steps so, with
-  // 217,621 instructions on each waiting hart; 2.0 M and 127,621 now).
+/** The project's test kernel on a fresh board of three harts, its console captured. */
+function testKernelBoard(): { out: CapturedOutput; board: Board } {
   const out = new CapturedOutput();
   const board = new Board({
     kernel: metalImage("testkernel"),
@@ -130,6 +127,15 @@ Deno.test("idle harts: before any user code, hart 0 sets up in whole turns while
     console: new ConsoleDevice(out.sink),
     cpus: 3,
   });
+  return { out, board };
+}
+
+Deno.test("idle harts: before any user code, hart 0 sets up in whole turns while the others wait", () => {
+  // The test kernel's hart 0 builds its page tables and starts the disk on its boot
+  // stack; harts 1 and 2 spin on a flag meanwhile. Were hart 0 taken for an idle hart,
+  // all three would get a sixteenth of each round (the boot took 3.58 M steps so, with
+  // 217,621 instructions on each waiting hart; 2.0 M and 127,621 now).
+  const { out, board } = testKernelBoard();
   while (!out.text().includes("harts running")) board.run(100_000);
   const [h0, h1, h2] = board.harts.map((h) => h.instret);
   assert(board.time < 2 * h0, `the boot took ${board.time} steps for ${h0} of hart 0's`);
@@ -139,13 +145,7 @@ Deno.test("idle harts: before any user code, hart 0 sets up in whole turns while
 Deno.test("idle harts: idleMs is the guest time a slice skipped while every hart waits in WFI", () => {
   // At its prompt the test kernel waits for a key in WFI on hart 0, the others in WFI
   // for good; its timer still ticks, so the board's clock jumps from tick to tick.
-  const out = new CapturedOutput();
-  const board = new Board({
-    kernel: metalImage("testkernel"),
-    disk: metalDisk(),
-    console: new ConsoleDevice(out.sink),
-    cpus: 3,
-  });
+  const { out, board } = testKernelBoard();
   assertEquals(board.idleMs(0, 100), 0, "booting: harts at work");
   while (!out.text().includes("$ ")) board.run(100_000);
   board.run(1_000_000);
