@@ -297,7 +297,10 @@ export class Board {
     return r;
   }
 
-  /** Whether hart h sits out this round: it rests, and (unless at a lock) no interrupt is pending. */
+  /**
+   * Whether hart h sits out this round: it rests, and no pending interrupt ends the rest
+   * (a rest at a lock ignores them).
+   */
   private resting(h: number): boolean {
     if (this.rest[h] === 0) return false;
     if (!this.restOnLock[h] && this.harts[h].wakeable()) {

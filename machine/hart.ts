@@ -37,7 +37,6 @@ import {
   buildRegion,
   cachedModule,
   compileDispatcher,
-  compileRegionAsync,
   CSR_RELOOK,
   type DispatchFn,
   findBlocks,
@@ -166,7 +165,7 @@ const WS_ENTRY_RAM = 10;
 /** ws[] slot set to 1 by a CSR instruction that turns sstatus.SIE on (full system only). */
 const WS_SIE_RAISED = 11;
 /** translatePage() results. */
-const TRANSLATED = 1, PENDING = 0, NO_BLOCK_HERE = -1;
+const TRANSLATED = 1, NO_BLOCK_HERE = -1;
 /** Translations of a page that cover only code that has run; later ones cover it all. */
 const WHOLE_AFTER = 2;
 /** How far (bytes) sp may be from its boot value and still be on the boot stack (xv6: 4 KiB a hart). */
@@ -262,14 +261,6 @@ export class Hart {
   private readonly regionEntries: (Set<number> | undefined)[];
   private readonly table = new WebAssembly.Table({ element: "anyfunc", initial: 64 });
   private readonly freeSlots: number[] = [];
-  /**
-   * Compile regions in the background (WebAssembly.compile) instead of at once: for
-   * the command line, whose loops yield to the event loop; tests compile at once.
-   */
-  static backgroundCompile = false;
-  /** Region keys being compiled in the background, and each key's generation (bumped on drop). */
-  private readonly compiling = new Set<number>();
-  private readonly regionGen: Uint32Array;
   /** How often each region key was translated since its page last changed. */
   private readonly regionCompiles: Uint8Array;
   /**
@@ -340,7 +331,6 @@ export class Hart {
     this.codeBit = 1 << ((opts.hartid ?? 0) & 7);
     this.regionIndex = ram.allocInt32((ram.size / PAGE_SIZE) * 3);
     this.regionEntries = new Array((ram.size / PAGE_SIZE) * 3);
-    this.regionGen = new Uint32Array((ram.size / PAGE_SIZE) * 3);
     this.regionCompiles = new Uint8Array((ram.size / PAGE_SIZE) * 3);
     const keys = (ram.size / PAGE_SIZE) * 3;
     this.regionHot = new Uint8Array(ram.memory.buffer, ram.alloc(keys), keys);
@@ -545,7 +535,6 @@ export class Hart {
 
   /** Forget one translated region (key page * 3 + set). */
   private dropRegionKey(ri: number): void {
-    this.regionGen[ri]++;
     this.regionCompiles[ri] = 0;
     this.regionHot[ri] = 0;
     this.regionInlined.delete(ri);
@@ -676,7 +665,7 @@ export class Hart {
   /**
    * Translate the page at RAM offset pageOff for TLB set `set`, swept from its start,
    * with the block at `slot` among its entries. Returns TRANSLATED (the slot has a
-   * block now), PENDING (compiling in the background) or NO_BLOCK_HERE. With
+   * block now) or NO_BLOCK_HERE. With
    * `moreInlined`, only if the new translation inlines a call the last one did not.
    */
   private translatePage(pageOff: number, slot: number, set: number, moreInlined = false): number {
@@ -741,31 +730,18 @@ export class Hart {
     if (this.regionCompiles[ri] < 255) this.regionCompiles[ri]++;
     this.regionEntries[ri] = entries;
     this.ram.watch(page, this.codeBit);
-    if (this.compiling.has(ri)) return PENDING;
     this.regionInlined.set(ri, inlined);
-    const offer = (mod: WebAssembly.Module) => {
-      this.regionModule[ri] = mod;
-      this.ram.sharedRegions.set(ri, {
-        module: mod,
-        hot: new Set(blocks.filter((b) => !b.cold).map((b) => b.slot)),
-        entries: [...entries],
-        deps,
-        layout: this.layoutKey(set),
-      });
-      this.install(ri, instantiateRegion(mod, this.ram.memory, this.regionHelpers));
-    };
-    if (!Hart.backgroundCompile) {
-      offer(cachedModule(bytes));
-      return entries.has(slot) || blocks.some((b) => b.slot === slot) ? TRANSLATED : NO_BLOCK_HERE;
-    }
-    // Compile off the main thread; interpret (or run the old translation) meanwhile.
-    const gen = this.regionGen[ri];
-    this.compiling.add(ri);
-    compileRegionAsync(bytes).then((mod) => {
-      this.compiling.delete(ri);
-      if (this.regionGen[ri] === gen) offer(mod); // else the page changed meanwhile
+    const mod = cachedModule(bytes);
+    this.regionModule[ri] = mod;
+    this.ram.sharedRegions.set(ri, {
+      module: mod,
+      hot: new Set(blocks.filter((b) => !b.cold).map((b) => b.slot)),
+      entries: [...entries],
+      deps,
+      layout: this.layoutKey(set),
     });
-    return blocks.some((b) => b.slot === slot) ? PENDING : NO_BLOCK_HERE;
+    this.install(ri, instantiateRegion(mod, this.ram.memory, this.regionHelpers));
+    return entries.has(slot) || blocks.some((b) => b.slot === slot) ? TRANSLATED : NO_BLOCK_HERE;
   }
 
   /**

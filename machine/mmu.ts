@@ -45,12 +45,13 @@
 // VA); an entry of zeros is empty. A load masks the VA down to its page plus the
 // bits that would make it misaligned, ORs in the context, and compares once: equal
 // means cached, in this context, below 2^38 and aligned (anything else takes the slow
-// path). The RAM offset is then the VA plus the addend. Both copies fill and empty together, slot for slot, with one
-// exception that spares translated stores a check: the store copy never maps a
-// watched page (ram.codePage: code or page tables), so its stores go the slow way,
-// which reports them. A page that starts being watched is dropped from it at once
-// (each filled store entry is listed under its page: unmapStores), and the slow
-// path puts an entry back (translate) once its page is no longer watched.
+// path). The RAM offset is then the VA plus the addend. Both copies fill and empty
+// together, slot for slot, with one exception that spares translated stores a check:
+// the store copy never maps a watched page (ram.codePage: code or page tables), so
+// its stores go the slow way, which reports them. A page that starts being watched
+// is dropped from it at once (each filled store entry is listed under its page:
+// unmapStores), and the slow path puts an entry back (translate) once its page is no
+// longer watched.
 //
 // Contexts, so that switching page tables does not cost a refill. Each satp value
 // the hart runs under gets a context number (1..63; 0 is the bare mapping of M-mode

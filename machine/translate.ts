@@ -448,9 +448,9 @@ const CSR_SATP = 0x180;
 const CSR_MSTATUS = 0x300;
 
 /**
- * Translate the blocks of one page into a WebAssembly module's bytes (cachedModule or
- * compileRegionAsync compiles them); `inlinedReturns` gets the return offsets of the
- * region's own calls that it inlines.
+ * Translate the blocks of one page into a WebAssembly module's bytes (cachedModule
+ * compiles them); `inlinedReturns` gets the return offsets of the region's own calls
+ * that it inlines.
  */
 export function buildRegion(
   blocks: Block[],
@@ -504,21 +504,6 @@ export function instantiateRegion(
     },
   });
   return inst.exports.run as RegionFn;
-}
-
-/**
- * A compiled module for these bytes, later: compiled off the main thread (so that with
- * the optimizing compiler alone it costs the emulation nothing), or from the cache.
- */
-export function compileRegionAsync(bytes: Uint8Array<ArrayBuffer>): Promise<WebAssembly.Module> {
-  const key = new TextDecoder("latin1").decode(bytes);
-  const cached = moduleCache.get(key);
-  if (cached !== undefined) return Promise.resolve(cached);
-  return WebAssembly.compile(bytes).then((mod) => {
-    moduleCache.set(key, mod);
-    moduleCacheBytes += bytes.length;
-    return mod;
-  });
 }
 
 /** Code generation for one region. */

@@ -89,7 +89,7 @@ class QemuMachine {
   private signal = 0;
   private paused: boolean;
   private wakeUp: (() => void) | null = null;
-  /** stdin is a terminal: rest while the guest idles (see idleRestMs). */
+  /** stdin is a terminal (in raw mode while the machine runs): rest while the guest idles. */
   private interactive = false;
   /** The board's time when idleRestMs last looked. */
   private restFrom = 0;
@@ -140,10 +140,9 @@ class QemuMachine {
   async run(): Promise<number> {
     if (this.cfg.gdbPort !== null && !this.listen(this.cfg.gdbPort)) return 1;
     const listeners = this.catchSignals();
-    const raw = Deno.stdin.isTerminal();
-    this.interactive = raw;
+    this.interactive = Deno.stdin.isTerminal();
     try {
-      if (raw) Deno.stdin.setRaw(true);
+      if (this.interactive) Deno.stdin.setRaw(true);
       new StdinPump((bytes) => {
         this.mux.feed(bytes);
         this.out.flush();
@@ -155,7 +154,7 @@ class QemuMachine {
       for (const [name, fn] of listeners) Deno.removeSignalListener(name, fn);
       this.stub?.close();
       this.afterSlice();
-      if (raw) restoreRaw();
+      if (this.interactive) restoreRaw();
     }
     return this.finish();
   }
@@ -276,7 +275,6 @@ class QemuMachine {
 
   /** Sleep up to ms milliseconds, or until something happens (input, a signal, the end). */
   private nap(ms: number): Promise<void> {
-    if (ms === 0) return letEventsIn();
     return new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
