@@ -421,6 +421,62 @@ const LOAD_OP: Record<number, number> = {
   [D.OP_LD]: Op.i64_load,
 };
 
+/** The WebAssembly store each RISC-V store becomes on a TLB hit. */
+const STORE_OP: Record<number, number> = {
+  [D.OP_SB]: Op.i64_store8,
+  [D.OP_SH]: Op.i64_store16,
+  [D.OP_SW]: Op.i64_store32,
+  [D.OP_SD]: Op.i64_store,
+};
+
+/** Bytes a load or store moves. */
+function accessBytes(op: number): number {
+  if (op === D.OP_LB || op === D.OP_LBU || op === D.OP_SB) return 1;
+  if (op === D.OP_LH || op === D.OP_LHU || op === D.OP_SH) return 2;
+  return op === D.OP_LD || op === D.OP_SD ? 8 : 4;
+}
+
+/** 1 for a load, 2 for a store, 0 for anything else. */
+function accessKind(op: number): number {
+  if (op >= D.OP_LB && op <= D.OP_LWU) return 1;
+  return op >= D.OP_SB && op <= D.OP_SD ? 2 : 0;
+}
+
+/** Whether op only computes registers from registers (no memory, CSR, trap or exit). */
+function pureOp(op: number): boolean {
+  return op === D.OP_LUI || op === D.OP_AUIPC || op === D.OP_FENCE ||
+    (op >= D.OP_ADDI && op <= D.OP_REMUW);
+}
+
+/**
+ * Where a run of accesses that may share one TLB lookup ends, starting at instruction
+ * k of b (before n): loads and stores off one base register other than x0, all within
+ * 256 bytes, with only register arithmetic between them, and nothing writing the base
+ * until the last access (a load into the base ends the run with it). The run ends at
+ * its last access; k when it would hold fewer than two.
+ */
+function runEnd(b: Block, k: number, n: number): number {
+  const base = ((b.insts[k][0] >>> 15) & 0x3f) >> 1;
+  if (accessKind(b.insts[k][0] & 0xff) === 0 || base === 0) return k;
+  let lo = Infinity, hi = -Infinity, end = k, accesses = 0;
+  for (let m = k; m < n; m++) {
+    const [w, imm] = b.insts[m];
+    const op = w & 0xff, rd = ((w >>> 8) & 0x7f) >> 1;
+    if (pureOp(op)) {
+      if (rd === base) break;
+      continue;
+    }
+    if (accessKind(op) === 0 || ((w >>> 15) & 0x3f) >> 1 !== base) break;
+    lo = Math.min(lo, imm);
+    hi = Math.max(hi, imm + accessBytes(op));
+    if (hi - lo > 256) break;
+    end = m + 1;
+    accesses++;
+    if (accessKind(op) === 1 && rd === base) break;
+  }
+  return accesses >= 2 ? end : k;
+}
+
 /** Type indexes in every region module. */
 const T_REGION = 0, T_LOAD = 1, T_STORE = 2, T_MULH = 3, T_CSR = 4, T_FILL = 5;
 /** Imported function indexes. */
@@ -1013,18 +1069,12 @@ class RegionGen {
     if (selfLoop) {
       this.emitBulkFill(b, () => this.jumpTo(b.end, i), () => this.label(`self${i}`));
     }
-    let off = b.slot;
-    for (let k = 0; k < len; k++) {
-      const [w, imm] = b.insts[k];
-      if (k === len - 1 && b.control) {
-        f.get(this.steps).i32(len).op(Op.i32_add).set(this.steps);
-        this.emitControl(w, imm, off, i, selfLoop);
-      } else {
-        this.emitInst(w, imm, off, k);
-      }
-      off += w >>> 27;
-    }
-    if (!b.control) {
+    const off = this.emitBody(b);
+    if (b.control) {
+      const [w, imm] = b.insts[len - 1];
+      f.get(this.steps).i32(len).op(Op.i32_add).set(this.steps);
+      this.emitControl(w, imm, off, i, selfLoop);
+    } else {
       f.get(this.steps).i32(len).op(Op.i32_add).set(this.steps);
       this.jumpTo(b.end, i);
     }
@@ -1116,6 +1166,71 @@ class RegionGen {
     this.close();
     f.opU(Op.br, again());
     this.close();
+    this.close();
+  }
+
+  /**
+   * A block's instructions up to its control transfer (if it ends in one), in turn;
+   * a run of loads or of stores off one base register (a function's prologue or
+   * epilogue) shares one TLB lookup. Returns the offset past them.
+   */
+  private emitBody(b: Block): number {
+    const n = b.control ? b.insts.length - 1 : b.insts.length;
+    let off = b.slot;
+    for (let k = 0; k < n;) {
+      const m = Math.max(runEnd(b, k, n), k + 1);
+      if (m - k >= 2) this.emitRun(b, k, m, off);
+      else this.emitInst(b.insts[k][0], b.insts[k][1], off, k);
+      for (; k < m; k++) off += b.insts[k][0] >>> 27;
+    }
+    return off;
+  }
+
+  /**
+   * Instructions k..m-1 of b, a run as runEnd finds it. When the bytes they touch lie
+   * in one page that the TLB maps for them, one lookup serves all: none of them can
+   * fault or reach a device, so they are plain memory accesses at fixed offsets. Else
+   * each takes its own path as usual.
+   */
+  private emitRun(b: Block, k: number, m: number, off: number): void {
+    const f = this.f, L = this.L;
+    const run = b.insts.slice(k, m);
+    const acc = run.filter(([w]) => accessKind(w & 0xff) !== 0);
+    const lo = Math.min(...acc.map(([, imm]) => imm));
+    const hi = Math.max(...acc.map(([w, imm]) => imm + accessBytes(w & 0xff)));
+    const base = ((run[0][0] >>> 15) & 0x3f) >> 1;
+    // A page the store TLB maps may be read too (a writable PTE is readable).
+    const data = acc.some(([w]) => accessKind(w & 0xff) === 2) ? L.storeData : L.loadData;
+    this.rget(base);
+    f.i64(lo, lo >> 31).op(Op.i64_add).set(this.a);
+    // One page, (a & 0xfff) + (hi - lo) <= 4096, that the TLB maps. (Alignment does
+    // not matter inside a page: the slow path does a misaligned access in place too.)
+    f.get(this.a).op(Op.i32_wrap_i64).i32(0xfff).op(Op.i32_and).i32(hi - lo).op(Op.i32_add);
+    f.i32(4097).op(Op.i32_lt_u);
+    this.tlbCheck(data, 1);
+    f.op(Op.i32_and);
+    f.op(Op.if, 0x40);
+    this.depth.push("if");
+    this.ramOffset(data);
+    let o = off;
+    for (let j = k; j < m; j++) {
+      const [w, imm] = b.insts[j];
+      const op = w & 0xff, kind = accessKind(op), lg = Math.log2(accessBytes(op));
+      if (kind === 2) {
+        f.get(this.p);
+        this.rget(((w >>> 21) & 0x3f) >> 1);
+        f.mem(STORE_OP[op], lg, imm - lo);
+      } else if (kind === 1) {
+        f.get(this.p).mem(LOAD_OP[op], lg, imm - lo);
+        this.rset(((w >>> 8) & 0x7f) >> 1);
+      } else this.emitInst(w, imm, o, j);
+      o += w >>> 27;
+    }
+    f.op(Op.else);
+    for (let j = k; j < m; j++) {
+      this.emitInst(b.insts[j][0], b.insts[j][1], off, j);
+      off += b.insts[j][0] >>> 27;
+    }
     this.close();
   }
 
@@ -1435,13 +1550,7 @@ class RegionGen {
   /** A load: inline TLB hit, or the hart's slow path (which may fault). */
   private emitLoad(op: number, rd: number, a1: number, imm: number, off: number, k: number) {
     const f = this.f, L = this.L;
-    const size = op === D.OP_LB || op === D.OP_LBU
-      ? 1
-      : op === D.OP_LH || op === D.OP_LHU
-      ? 2
-      : op === D.OP_LD
-      ? 8
-      : 4;
+    const size = accessBytes(op);
     this.rget(a1);
     f.i64(imm, imm >> 31).op(Op.i64_add).set(this.a);
     this.tlbCheck(L.loadData, size);
@@ -1476,14 +1585,7 @@ class RegionGen {
     ilen: number,
   ) {
     const f = this.f, L = this.L;
-    const size = op === D.OP_SB ? 1 : op === D.OP_SH ? 2 : op === D.OP_SW ? 4 : 8;
-    const direct = op === D.OP_SB
-      ? Op.i64_store8
-      : op === D.OP_SH
-      ? Op.i64_store16
-      : op === D.OP_SW
-      ? Op.i64_store32
-      : Op.i64_store;
+    const size = accessBytes(op);
     this.rget(a1);
     f.i64(imm, imm >> 31).op(Op.i64_add).set(this.a);
     this.rget(a2);
@@ -1493,7 +1595,7 @@ class RegionGen {
     this.depth.push("if");
     this.ramOffset(L.storeData);
     // (The store TLB never maps a watched page: those stores take the slow path below.)
-    f.get(this.p).get(this.v).mem(direct, Math.min(3, Math.log2(size)), 0);
+    f.get(this.p).get(this.v).mem(STORE_OP[op], Math.min(3, Math.log2(size)), 0);
     f.op(Op.else);
     f.get(this.a).op(Op.i32_wrap_i64);
     f.get(this.a).i64(32, 0).op(Op.i64_shr_u, Op.i32_wrap_i64);
@@ -1970,18 +2072,12 @@ class RegionGen {
     this.exitAt(b.slot);
     this.close();
     if (self !== null) this.emitBulkFill(b, () => jump(b.end, k), () => this.label(self));
-    let off = b.slot;
-    for (let n = 0; n < len; n++) {
-      const [w, imm] = b.insts[n];
-      if (n === len - 1 && b.control) {
-        f.get(this.steps).i32(len).op(Op.i32_add).set(this.steps);
-        this.emitCalleeControl(b, w, imm, off, k, depth, retVa, site, jump);
-      } else {
-        this.emitInst(w, imm, off, n);
-      }
-      off += w >>> 27;
-    }
-    if (!b.control) {
+    const off = this.emitBody(b);
+    if (b.control) {
+      const [w, imm] = b.insts[len - 1];
+      f.get(this.steps).i32(len).op(Op.i32_add).set(this.steps);
+      this.emitCalleeControl(b, w, imm, off, k, depth, retVa, site, jump);
+    } else {
       f.get(this.steps).i32(len).op(Op.i32_add).set(this.steps);
       jump(b.end, k);
     }

@@ -615,3 +615,142 @@ Deno.test("translator: a hart runs the region another hart on the same RAM compi
   assert.equal(b.regionsAdopted, adopted);
   assert.ok(b.regionsCompiled > compiled);
 });
+
+/**
+ * Data pages for the access-run tests: 0x8000, 0xa000 and 0xb000 read-write, nothing
+ * at 0x9000; `at(va)` is the byte of RAM behind va, `read64(va)` a doubleword there.
+ */
+function runSetup(code: number[]) {
+  const m = vm(code, 0x3000);
+  const pa = new Map<number, number>();
+  for (const va of [0x8000, 0xa000, 0xb000]) {
+    const p = m.pt.alloc();
+    m.pt.map(va, p, R | W | U);
+    m.ram.bytes.fill(0, p - KERNBASE, p - KERNBASE + 4096);
+    pa.set(va, p);
+  }
+  m.hart.sfenceVma();
+  const at = (va: number) => pa.get(va & ~0xfff)! - KERNBASE + (va & 0xfff);
+  const read64 = (va: number) => {
+    let v = 0n;
+    for (let i = 7; i >= 0; i--) v = (v << 8n) | BigInt(m.ram.bytes[at(va + i)]);
+    return v;
+  };
+  return { ...m, at, read64 };
+}
+
+// A prologue and an epilogue: stores, then loads, off x10, with arithmetic between.
+const PROLOGUE = [
+  E.sd(1, 10, 0),
+  E.sd(2, 10, 8),
+  E.addi(5, 5, 1),
+  E.sw(3, 10, 16),
+  E.sd(4, 10, 24),
+  E.ld(11, 10, 24),
+  E.lw(12, 10, 16),
+  E.ld(13, 10, 8),
+  E.ld(14, 10, 0),
+  E.ecall(),
+];
+const SAVED = [0x1111_2222_3333_4444n, 0x5555_6666_7777_8888n, 0x9999_aaaa_bbbb_ccccn, 7n];
+
+modeTest("a run of stores and loads off one base gives stepped results at any base", () => {
+  // Inside a page, misaligned (done byte by byte), and across two mapped pages.
+  for (const base of [0x8100, 0x8104, 0xaffc, 0xaff0, 0xaff4, 0x8100]) {
+    const { hart, read64 } = runSetup(PROLOGUE);
+    // Run after run: the first fills the TLB, the later ones find it filled.
+    for (let round = 0; round < 3; round++) {
+      SAVED.forEach((v, i) => setReg(hart, i + 1, v + BigInt(round)));
+      setReg(hart, 10, BigInt(base));
+      setPc(hart, 0x3000n);
+      hart.instret = 0;
+      const what = `base ${base.toString(16)} round ${round}`;
+      assert.equal(hart.run(100), 8, what);
+      assert.equal(hart.instret, 9, what);
+      const want = SAVED.map((v) => v + BigInt(round));
+      assert.equal(reg(hart, 5), BigInt(round + 1), what);
+      assert.deepEqual([reg(hart, 14), reg(hart, 13), reg(hart, 11)], [want[0], want[1], want[3]]);
+      assert.equal(reg(hart, 12), ux(sx(want[2] & 0xffffffffn, 32)), what);
+      assert.deepEqual([read64(base), read64(base + 8), read64(base + 24)], [
+        want[0],
+        want[1],
+        want[3],
+      ], what);
+    }
+  }
+});
+
+modeTest(
+  "a run of stores reaching an unmapped page faults at that store, the earlier ones done",
+  () => {
+    const { hart, read64 } = runSetup(PROLOGUE);
+    for (let round = 0; round < 3; round++) {
+      SAVED.forEach((v, i) => setReg(hart, i + 1, v));
+      setReg(hart, 5, 0n);
+      setReg(hart, 10, 0x8fe0n); // all in 0x8000 (the TLB has it from here on)
+      setPc(hart, 0x3000n);
+      assert.equal(hart.run(100), 8);
+      setReg(hart, 5, 0n);
+      setReg(hart, 10, 0x8ff0n); // the sw at 16(x10) is the first byte of 0x9000
+      setPc(hart, 0x3000n);
+      hart.instret = 0;
+      assert.equal(hart.run(100), 15); // store page fault
+      assert.equal(hart.instret, 3);
+      assert.equal(sepc(hart), 0x300cn);
+      assert.equal(stval(hart), 0x9000n);
+      assert.equal(reg(hart, 5), 1n);
+      assert.deepEqual([read64(0x8ff0), read64(0x8ff8)], [SAVED[0], SAVED[1]]);
+    }
+  },
+);
+
+modeTest("a run of loads stops at a fault, and a load into its base moves the next one", () => {
+  const code = [E.ld(11, 10, 0), E.ld(10, 10, 8), E.ld(12, 10, 0), E.ld(13, 10, 8), E.ecall()];
+  const { hart, ram, at } = runSetup(code);
+  ram.view.setBigUint64(at(0x8100), 41n, true);
+  ram.view.setBigUint64(at(0x8108), 0xb200n, true);
+  ram.view.setBigUint64(at(0xb200), 42n, true);
+  ram.view.setBigUint64(at(0xb208), 43n, true);
+  for (let round = 0; round < 3; round++) {
+    setReg(hart, 10, 0x8100n);
+    setPc(hart, 0x3000n);
+    assert.equal(hart.run(100), 8);
+    assert.deepEqual([reg(hart, 11), reg(hart, 10), reg(hart, 12), reg(hart, 13)], [
+      41n,
+      0xb200n,
+      42n,
+      43n,
+    ]);
+    // The second load is the first doubleword of the unmapped page.
+    setReg(hart, 10, 0x8ff8n);
+    setReg(hart, 11, 0n);
+    setPc(hart, 0x3000n);
+    hart.instret = 0;
+    assert.equal(hart.run(100), 13); // load page fault
+    assert.equal(hart.instret, 1);
+    assert.equal(sepc(hart), 0x3004n);
+    assert.equal(stval(hart), 0x9000n);
+    assert.equal(reg(hart, 10), 0x8ff8n);
+  }
+});
+
+modeTest("a run of stores into the code that follows it runs the new code", () => {
+  // 0: sw x2, 16(x1)  4: sw x3, 20(x1)  8..12: addi x6  16: addi x7,x0,1  20: addi x8,x0,1
+  for (let round = 0; round < 3; round++) {
+    const { hart } = reset();
+    setReg(hart, 1, C);
+    setReg(hart, 2, BigInt(E.addi(7, 0, 42)));
+    setReg(hart, 3, BigInt(E.addi(8, 0, 43)));
+    const code = [
+      E.sw(2, 1, 16),
+      E.sw(3, 1, 20),
+      E.addi(6, 6, 1),
+      E.addi(6, 6, 1),
+      E.addi(7, 0, 1),
+      E.addi(8, 0, 1),
+      E.ecall(),
+    ];
+    assert.equal(runCode(code), 8);
+    assert.deepEqual([reg(hart, 6), reg(hart, 7), reg(hart, 8)], [2n, 42n, 43n]);
+  }
+});
