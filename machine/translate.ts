@@ -1009,7 +1009,7 @@ class RegionGen {
       f.set(this.a);
       this.pageCheck(off >> 12);
       f.op(Op.i32_eqz);
-      f.op(Op.if, 0x40);
+      f.likely(false).op(Op.if, 0x40);
       this.depth.push("if");
       this.exitAt(off);
       this.close();
@@ -1062,7 +1062,7 @@ class RegionGen {
     if (selfLoop) this.open(`self${i}`, Op.loop);
     // if (steps + len > budget) leave at this block's start
     f.get(this.steps).i32(len).op(Op.i32_add).get(this.budget).op(Op.i32_gt_s);
-    f.op(Op.if, 0x40);
+    f.likely(false).op(Op.if, 0x40);
     this.depth.push("if");
     this.exitAt(b.slot);
     this.close();
@@ -1209,7 +1209,7 @@ class RegionGen {
     f.i32(4097).op(Op.i32_lt_u);
     this.tlbCheck(data, 1);
     f.op(Op.i32_and);
-    f.op(Op.if, 0x40);
+    f.likely(true).op(Op.if, 0x40);
     this.depth.push("if");
     this.ramOffset(data);
     let o = off;
@@ -1554,7 +1554,7 @@ class RegionGen {
     this.rget(a1);
     f.i64(imm, imm >> 31).op(Op.i64_add).set(this.a);
     this.tlbCheck(L.loadData, size);
-    f.op(Op.if, I64);
+    f.likely(true).op(Op.if, I64);
     this.depth.push("if");
     this.ramOffset(L.loadData);
     f.get(this.p).mem(LOAD_OP[op], Math.min(3, Math.log2(size)), 0);
@@ -1565,7 +1565,7 @@ class RegionGen {
     f.i32(size);
     f.get(this.steps).i32(k + 1).op(Op.i32_add);
     f.opU(Op.call, F_LOAD).tee(this.s);
-    f.op(Op.if, 0x40);
+    f.likely(false).op(Op.if, 0x40);
     this.depth.push("if");
     this.faultAt(off, k);
     this.close();
@@ -1591,7 +1591,7 @@ class RegionGen {
     this.rget(a2);
     f.set(this.v);
     this.tlbCheck(L.storeData, size);
-    f.op(Op.if, 0x40);
+    f.likely(true).op(Op.if, 0x40);
     this.depth.push("if");
     this.ramOffset(L.storeData);
     // (The store TLB never maps a watched page: those stores take the slow path below.)
@@ -1604,7 +1604,7 @@ class RegionGen {
     f.get(this.v).i64(32, 0).op(Op.i64_shr_u, Op.i32_wrap_i64);
     f.get(this.steps).i32(k + 1).op(Op.i32_add);
     f.opU(Op.call, F_STORE).tee(this.s);
-    f.op(Op.if, 0x40);
+    f.likely(false).op(Op.if, 0x40);
     this.depth.push("if");
     // -1: the store happened but something changed (device, code): leave after it.
     f.get(this.s).i32(-1).op(Op.i32_eq);
@@ -1643,7 +1643,7 @@ class RegionGen {
     // Misaligned AMOs and TLB misses: leave before it; the interpreter runs it.
     this.tlbCheck(L.storeData, size);
     f.op(Op.i32_eqz);
-    f.op(Op.if, 0x40);
+    f.likely(false).op(Op.if, 0x40);
     this.depth.push("if");
     f.get(this.steps).i32(k).op(Op.i32_add).set(this.steps);
     this.exitAt(off);
@@ -1665,7 +1665,7 @@ class RegionGen {
       if (!dbl) f.op(Op.i32_wrap_i64, Op.i64_extend_i32_s);
       f.get(this.w).op(Op.i64_eq);
       f.get(this.w).op(Op.i64_eqz, Op.i32_eqz, Op.i32_and);
-      f.op(Op.if, 0x40);
+      f.likely(false).op(Op.if, 0x40);
       this.depth.push("if");
       f.get(this.w);
       this.rset(rd);
@@ -1714,7 +1714,7 @@ class RegionGen {
       }
       // SUM or MXR changing: let the hart do it (it flushes the TLBs).
       f.get(this.t).get(this.e).op(Op.i32_xor).i32(SUM_MXR).op(Op.i32_and, Op.i32_eqz);
-      f.op(Op.if, 0x40);
+      f.likely(true).op(Op.if, 0x40);
       this.depth.push("if");
       if (writes) f.get(this.hb).get(this.e).mem(Op.i32_store, 2, L.mstatus);
       // rd = old & view, with UXL = 2 in bits 33..32
@@ -1726,7 +1726,7 @@ class RegionGen {
       f.get(this.e).get(this.t).i32(-1).op(Op.i32_xor, Op.i32_and).i32(SIE).op(Op.i32_and);
       f.i32(1).op(Op.i32_shr_u); // 1 if SIE turned on
       f.get(this.hb).mem(Op.i32_load, 2, L.pending).i32(0).op(Op.i32_ne, Op.i32_and);
-      f.op(Op.if, 0x40);
+      f.likely(false).op(Op.if, 0x40);
       this.depth.push("if");
       f.get(this.hb).i32(1).mem(Op.i32_store, 2, L.sieRaised);
       this.leaveAfter(off, k, ilen);
@@ -1783,7 +1783,7 @@ class RegionGen {
     f.opU(Op.call, F_CSR).set(this.s);
     // Illegal: a fault at this instruction (the hart recorded cause 2 and tval).
     f.get(this.s).i32(2).op(Op.i32_eq);
-    f.op(Op.if, 0x40);
+    f.likely(false).op(Op.if, 0x40);
     this.depth.push("if");
     this.faultAt(off, k);
     this.close();
@@ -2001,13 +2001,13 @@ class RegionGen {
     // only an instruction that leaves the region can change the mapping).
     const checked = this.pageChecked(delta);
     f.get(checked).op(Op.i32_eqz);
-    f.op(Op.if, 0x40);
+    f.likely(false).op(Op.if, 0x40);
     this.depth.push("if");
     this.pcRel(target);
     f.set(this.a);
     this.pageCheckRam(delta);
     f.op(Op.i32_eqz);
-    f.op(Op.if, 0x40);
+    f.likely(false).op(Op.if, 0x40);
     this.depth.push("if");
     this.exitAt(target);
     this.close();
@@ -2067,7 +2067,7 @@ class RegionGen {
       jump = (off, from) => off === b.slot ? f.opU(Op.br, this.label(self)) : inner(off, from);
     }
     f.get(this.steps).i32(len).op(Op.i32_add).get(this.budget).op(Op.i32_gt_s);
-    f.op(Op.if, 0x40);
+    f.likely(false).op(Op.if, 0x40);
     this.depth.push("if");
     this.exitAt(b.slot);
     this.close();
@@ -2159,7 +2159,7 @@ class RegionGen {
         this.rset(rd);
       }
       // Back to the caller when the target is the return address of this call.
-      f.get(this.a).get(retVa).op(Op.i64_eq).opU(Op.br_if, this.label(`ret${site}`));
+      f.get(this.a).get(retVa).op(Op.i64_eq).likely(true).opU(Op.br_if, this.label(`ret${site}`));
       f.get(this.a).set(this.vgroup);
       f.i32(0).set(this.pcoff);
       f.opU(Op.br, this.label("exit"));
@@ -2279,17 +2279,17 @@ export function compileDispatcher(
     f.i32(0).mem(Op.i64_load, 3, L.pc).set(pc);
     // The fetch TLB: VA below 2^38 and cached, else MISS.
     f.i32(ST_MISS).set(r);
-    f.get(pc).i64(38, 0).op(Op.i64_shr_u, Op.i64_eqz, Op.i32_eqz).opU(Op.br_if, 1);
+    f.get(pc).i64(38, 0).op(Op.i64_shr_u, Op.i64_eqz, Op.i32_eqz).likely(false).opU(Op.br_if, 1);
     f.get(pc).i64(12, 0).op(Op.i64_shr_u, Op.i32_wrap_i64);
     if (set !== 2) f.i32(0).mem(Op.i32_load, 2, L.ctx).op(Op.i32_or);
     f.tee(tag).get(tag).i32(20).op(Op.i32_shr_u).i32(0xfc0).op(Op.i32_and, Op.i32_xor);
     f.i32(L.tlbMask).op(Op.i32_and).i32(2).op(Op.i32_shl).tee(e);
-    f.mem(Op.i32_load, 2, L.fetchTags[set]).get(tag).op(Op.i32_ne).opU(Op.br_if, 1);
+    f.mem(Op.i32_load, 2, L.fetchTags[set]).get(tag).op(Op.i32_ne).likely(false).opU(Op.br_if, 1);
     // The region of the physical page, else NOCODE.
     f.i32(ST_NOCODE).set(r);
     f.get(e).mem(Op.i32_load, 2, L.fetchBases[set]).tee(ram).i32(12).op(Op.i32_shr_u);
     f.i32(3).op(Op.i32_mul).i32(set).op(Op.i32_add).tee(key).i32(2).op(Op.i32_shl);
-    f.mem(Op.i32_load, 2, L.regionIndex).tee(idx).op(Op.i32_eqz).opU(Op.br_if, 1);
+    f.mem(Op.i32_load, 2, L.regionIndex).tee(idx).op(Op.i32_eqz).likely(false).opU(Op.br_if, 1);
     f.i32(0).get(pc).op(Op.i32_wrap_i64).i32(0xfff).op(Op.i32_and).mem(Op.i32_store, 2, L.entry);
     f.i32(0).get(ram).mem(Op.i32_store, 2, L.entryRam);
     // Count the entry at this RAM halfword. From HOT_RETURNS * 4^level on (the page's
@@ -2300,7 +2300,7 @@ export function compileDispatcher(
     f.mem(Op.i32_store, 2, L.entryCounts);
     f.i32(ST_HOT).set(r);
     f.get(e).get(key).mem(Op.i32_load8_u, 0, L.regionHot).i32(1).op(Op.i32_shl, Op.i32_shr_u);
-    f.i32(HOT_RETURNS).op(Op.i32_ge_u).opU(Op.br_if, 1);
+    f.i32(HOT_RETURNS).op(Op.i32_ge_u).likely(false).opU(Op.br_if, 1);
     f.i32(0).get(steps).mem(Op.i32_store, 2, L.done);
     // steps += region(budget - steps, base)
     f.get(budget).get(steps).op(Op.i32_sub).i32(L.base).get(idx);
@@ -2308,7 +2308,7 @@ export function compileDispatcher(
     f.get(steps).op(Op.i32_add).set(steps);
     // Go on while the region ran normally and made progress.
     f.i32(0).mem(Op.i32_load, 2, L.status).set(idx);
-    f.get(r).op(Op.i32_eqz).get(idx).op(Op.i32_or, Op.i32_eqz).opU(Op.br_if, 0);
+    f.get(r).op(Op.i32_eqz).get(idx).op(Op.i32_or, Op.i32_eqz).likely(true).opU(Op.br_if, 0);
     f.get(idx).set(r);
     f.op(Op.end); // loop
     f.op(Op.end); // block $out: r holds the status (MISS / NOCODE / the region's)

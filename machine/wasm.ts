@@ -6,7 +6,11 @@
 // (id, byte size, contents): 1 types, 2 imports, 3 functions, 7 exports, 10 code.
 // Integers are LEB128 (unsigned for sizes and indexes, signed for i32/i64
 // constants). A function body is its locals (count, type runs) then expressions
-// ending in `end` (0x0b).
+// ending in `end` (0x0b). Custom sections (id 0) carry a name: "name" (function
+// names, for profilers) and "metadata.code.branch_hint" (before the code: per
+// function, the offsets from its locals of `if` and `br_if` instructions, each with
+// whether its condition is likely true; V8 keeps the unlikely side, and its spill
+// code, out of the way of the likely one).
 
 export const I32 = 0x7f, I64 = 0x7e;
 
@@ -184,6 +188,8 @@ export function sleb64(out: Bytes, lo: number, hi: number): void {
 /** A function body under construction: locals and code bytes. */
 export class FuncBuilder {
   readonly code = new Bytes();
+  /** Branch hints: the code offset of an `if` or `br_if`, and 1 (likely taken) or 0. */
+  readonly hints: [number, number][] = [];
   private readonly localTypes: number[] = [];
   private readonly params: number;
 
@@ -201,6 +207,15 @@ export class FuncBuilder {
   /** Emit raw bytes. */
   op(...bytes: number[]): this {
     for (const b of bytes) this.code.push(b);
+    return this;
+  }
+
+  /**
+   * Hint the `if` or `br_if` emitted next: its condition is likely true, or likely
+   * false (V8 then lays the other way out of line and keeps spill code there).
+   */
+  likely(yes: boolean): this {
+    this.hints.push([this.code.length, yes ? 1 : 0]);
     return this;
   }
 
@@ -254,8 +269,8 @@ export class FuncBuilder {
     return this;
   }
 
-  /** The finished body into out: size, locals in runs of one type, code, end. */
-  writeTo(out: Bytes): void {
+  /** The locals declaration: runs of one type. */
+  private head(): Bytes {
     const head = new Bytes();
     const runs: [number, number][] = [];
     for (const t of this.localTypes) {
@@ -268,6 +283,23 @@ export class FuncBuilder {
       uleb(head, n);
       head.push(t);
     }
+    return head;
+  }
+
+  /** The hints as the branch-hint section has them: offsets from the locals declaration. */
+  writeHints(out: Bytes): void {
+    const at = this.head().length;
+    uleb(out, this.hints.length);
+    for (const [off, v] of this.hints) {
+      uleb(out, at + off);
+      uleb(out, 1);
+      out.push(v);
+    }
+  }
+
+  /** The finished body into out: size, locals in runs of one type, code, end. */
+  writeTo(out: Bytes): void {
+    const head = this.head();
     uleb(out, head.length + this.code.length + 1);
     out.append(head);
     out.append(this.code);
@@ -374,6 +406,18 @@ export function buildModule(spec: ModuleSpec): Uint8Array<ArrayBuffer> {
     uleb(exports, spec.imports.length + i);
   }
   section(out, 7, exports);
+  const hinted = spec.funcs.map((f, i) => [f.body, i] as const).filter(([b]) => b.hints.length);
+  if (hinted.length !== 0) {
+    // The branch-hint custom section, which must come before the code.
+    const hints = new Bytes();
+    name(hints, "metadata.code.branch_hint");
+    uleb(hints, hinted.length);
+    for (const [body, i] of hinted) {
+      uleb(hints, spec.imports.length + i);
+      body.writeHints(hints);
+    }
+    section(out, 0, hints);
+  }
   const code = new Bytes();
   uleb(code, spec.funcs.length);
   for (const f of spec.funcs) f.body.writeTo(code);
