@@ -36,13 +36,16 @@
 // faults.
 //
 // Loads and stores look up the hart's TLB for the set inline (mmu.ts: tlbData): one
-// compare on a hit. A miss, a misaligned access or a device address calls back into
-// the hart (slowLoad / slowStore), which may report a fault: then the function
-// returns with pc at that instruction and the retired count before it (status
-// FAULT). The store TLB never maps a page holding decoded code or a page table, so
+// compare on a hit; a run of them off one base register shares one lookup when its
+// bytes lie in one page (emitRun). A miss, a misaligned access or a device address
+// calls back into the hart (slowLoad / slowStore), which may report a fault: then
+// the function returns with pc at that instruction and the retired count before it
+// (status FAULT). The store TLB never maps a page holding decoded code or a page table, so
 // such stores take the slow path too, which reports them; when that dropped code,
 // the region leaves right after the store (status EVENT), since it may itself be
 // stale. CSR instructions are done inline for sstatus in S-mode, else through the hart.
+// Hits are hinted likely, and slow paths, faults and budget checks unlikely (wasm.ts:
+// branch hints), so the engine lays the rare ways out of line with their spill code.
 
 import * as D from "./decode.ts";
 import { DATA_CONTEXT_BARE } from "./mmu.ts";
