@@ -40,10 +40,11 @@
 // bytes lie in one page (emitRun). A miss, a misaligned access or a device address
 // calls back into the hart (slowLoad / slowStore), which may report a fault: then
 // the function returns with pc at that instruction and the retired count before it
-// (status FAULT). The store TLB never maps a page holding decoded code or a page table, so
-// such stores take the slow path too, which reports them; when that dropped code,
-// the region leaves right after the store (status EVENT), since it may itself be
-// stale. CSR instructions are done inline for sstatus in S-mode, else through the hart.
+// (status FAULT). The store TLB never maps a page holding decoded code or a page
+// table, so such stores take the slow path too, which reports them; when that
+// dropped code, the region leaves right after the store (status EVENT), since it
+// may itself be stale. CSR instructions are done inline for sstatus in S-mode, else
+// through the hart.
 // Hits are hinted likely, and slow paths, faults and budget checks unlikely (wasm.ts:
 // branch hints), so the engine lays the rare ways out of line with their spill code.
 
@@ -1174,8 +1175,8 @@ class RegionGen {
 
   /**
    * A block's instructions up to its control transfer (if it ends in one), in turn;
-   * a run of loads or of stores off one base register (a function's prologue or
-   * epilogue) shares one TLB lookup. Returns the offset past them.
+   * a run of loads and stores off one base register (runEnd: a function's prologue or
+   * epilogue, say) shares one TLB lookup (emitRun). Returns the offset past them.
    */
   private emitBody(b: Block): number {
     const n = b.control ? b.insts.length - 1 : b.insts.length;
