@@ -66,6 +66,7 @@ function boardRows(total: StatsTotal, mips: number): [string, string, string][] 
     ],
     ["regions compiled", String(s.regionsCompiled ?? 0), "code pages translated to WebAssembly"],
     ["regions shared", String(s.regionsShared ?? 0), "translations one hart took from another"],
+    ["interpreted", String(s.interpreted ?? 0), "instructions not run as translated code"],
     ["run time", `${total.runSeconds.toFixed(2)} s`, "host time spent running the board"],
     ["MIPS", mips.toFixed(1), "instructions retired / run time, in millions"],
     ["wall time", `${total.seconds.toFixed(2)} s`, "boot to exit, waiting for input included"],

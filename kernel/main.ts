@@ -54,6 +54,8 @@ export interface KernelStats {
   /** Full-system mode: code regions compiled to WebAssembly, and taken from another hart. */
   regionsCompiled?: number;
   regionsShared?: number;
+  /** Full-system mode: instructions the interpreter retired (the rest ran translated). */
+  interpreted?: number;
 }
 
 /** A booted system as sessions and the grader drive it: the built-in kernel or a board. */

@@ -64,6 +64,7 @@ import {
   MMIO,
   Mmu,
   SET_M,
+  SET_U,
   TLB_MASK,
 } from "./mmu.ts";
 import {
@@ -168,6 +169,8 @@ const WS_SIE_RAISED = 11;
 const TRANSLATED = 1, NO_BLOCK_HERE = -1;
 /** Translations of a page that cover only code that has run; later ones cover it all. */
 const WHOLE_AFTER = 2;
+/** A user page's translations that may add a block inside another (see translatePage). */
+const INSIDE_COMPILES = 6;
 /** How far (bytes) sp may be from its boot value and still be on the boot stack (xv6: 4 KiB a hart). */
 const BOOT_STACK_SLACK = 4096;
 
@@ -289,6 +292,8 @@ export class Hart {
   /** Regions installed (for tests and --stats), and how many of them another hart compiled. */
   regionsCompiled = 0;
   regionsAdopted = 0;
+  /** Instructions the interpreter retired (the rest ran as translated code). */
+  interpreted = 0;
   /** Where this hart's state starts in the memory (translated code's offsets count from it). */
   private readonly stateBase: number;
 
@@ -701,11 +706,15 @@ export class Hart {
     const ran = (s: number) => whole || this.executed[(area + s) >> 1] === 1;
     let blocks = findBlocks([0], [...entries], read, ran);
     if (!blocks.some((b) => b.slot === slot)) {
-      // pc inside a block (an interrupt returned there): the interpreter runs on to the
-      // block's end, where translated code takes over; no need to translate again.
+      // pc inside a block: an interrupt or a trap handler came back here. The
+      // interpreter runs on to the block's end, where translated code takes over, and
+      // the page is not translated again for it; except in a user program's first few
+      // translations, where it is cheap and may pay: a lazy allocator's fault handler
+      // comes back to the store that faulted at every new page (usertests' execout).
       const inside = blocks.some((b) => b.slot < slot && slot < b.end);
-      if (inside && this.regionIndex[ri] !== 0) return NO_BLOCK_HERE;
-      if (!inside) {
+      const own = set === SET_U && this.regionCompiles[ri] < INSIDE_COMPILES;
+      if (inside && this.regionIndex[ri] !== 0 && !own) return NO_BLOCK_HERE;
+      if (!inside || own) {
         entries.add(slot);
         blocks = findBlocks([0], [...entries], read, ran);
         if (!blocks.some((b) => b.slot === slot)) entries.delete(slot);
@@ -1371,6 +1380,7 @@ export class Hart {
       ? this.jitThreshold
       : 0;
     let broke = false;
+    let translated = 0; // of the n steps, those translated code ran
     let area = 0; // index of the current page's decoded area in dec
     // pc after the last sequential step, to spot block starts (odd: none yet; pc itself
     // when the previous run stopped mid-block at its limit).
@@ -1415,6 +1425,7 @@ export class Hart {
           this.regionInstret = start + n;
           const done = dispatch(stop - n);
           n += done;
+          translated += done;
           pcLo = ws[0];
           pcHi = ws[1];
           fLo = 1; // pc may be on another page now
@@ -2195,6 +2206,7 @@ export class Hart {
     this.pcLo = pcLo;
     this.pcHi = pcHi;
     this.instret = start + n;
+    this.interpreted += n - translated;
     // x0's scratch slot is never read, but keep x0 itself clean.
     x[0] = 0;
     x[1] = 0;

@@ -102,6 +102,8 @@ Deno.test("--kernel --stats: instructions per mode, board steps and MIPS", async
   assert(row("board steps") > 0);
   assert(row("regions compiled") > 0, "the shell's hot loops are translated");
   row("regions shared"); // the row is there (row() fails otherwise)
+  const interpreted = row("interpreted");
+  assert(interpreted > 0 && interpreted < total, `${interpreted} of ${total} interpreted`);
   assert(row("MIPS") > 0);
 });
 

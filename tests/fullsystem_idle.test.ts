@@ -8,7 +8,7 @@
 
 import { assert, assertEquals } from "./deps.ts";
 import { metalDisk, metalImage, type MetalRun, runMetal } from "./metal_harness.ts";
-import { Board, QUANTUM } from "../machine/board.ts";
+import { Board, QUANTUM, SOLO_QUANTUM } from "../machine/board.ts";
 import { CapturedOutput, ConsoleDevice } from "../machine/console.ts";
 
 /** Total instructions retired over all harts. */
@@ -39,6 +39,20 @@ Deno.test("idle harts: three spinning harts cost little more than one hart", () 
   const cost = total(three) / total(one);
   assert(cost < 1.3, `3 harts retired ${cost.toFixed(2)}x the instructions of 1`);
   assert(three.instret[2] > 0, "the idle hart still runs");
+});
+
+Deno.test("a lone hart takes turns of SOLO_QUANTUM steps, harts that share the board QUANTUM", () => {
+  const one = runMetal("idle", { cpus: 1 });
+  const two = runMetal("idle", { cpus: 2 });
+  assertEquals(results(two), results(one));
+  // A round of turns moves time on by one quantum; each hart takes at most one turn a
+  // round (none while it rests), and one more in the round the guest powers off.
+  assertEquals(one.board.quantum, SOLO_QUANTUM);
+  assertEquals(two.board.quantum, QUANTUM);
+  const rounds = (r: MetalRun) => Math.floor(r.board.time / r.board.quantum) + 1;
+  assert(one.board.turns[0] <= rounds(one), `${one.board.turns[0]} turns, ${rounds(one)} rounds`);
+  assert(two.board.turns[0] > rounds(one), "two harts switch more often");
+  assert(one.board.turns[0] > 0);
 });
 
 Deno.test("idle harts: a hart leaving its idle loop for user code gets whole turns at once", () => {

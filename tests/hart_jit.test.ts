@@ -4,7 +4,13 @@
 import assert from "./deps.ts";
 import * as E from "./encode.ts";
 import { PageTables } from "./bench_hart.ts";
-import { CSR_SATP, Hart, IRQ_TIMER } from "../machine/hart.ts";
+import {
+  CAUSE_ECALL_U,
+  CAUSE_STORE_PAGE_FAULT,
+  CSR_SATP,
+  Hart,
+  IRQ_TIMER,
+} from "../machine/hart.ts";
 import { KERNBASE, Ram } from "../machine/ram.ts";
 import { decode32, decodedImm } from "../machine/decode.ts";
 import { buildRegion, findBlocks, HOT_RETURNS } from "../machine/translate.ts";
@@ -299,6 +305,50 @@ modeTest("a call inlined into its caller's region follows its page when that is 
       assert.equal(reg(hart, 7), BigInt(2 * each), `f at ${pa.toString(16)}, run ${run}`);
     }
   }
+});
+
+modeTest("a store that faults inside a block goes on translated once the fault is hot", () => {
+  // A lazy allocator's loop (usertests' execout): each pass stores a byte at x1 and
+  // moves x1 a quarter page on, so every fourth store finds its page unmapped. The
+  // host maps it, as a fault handler would, and resumes at the store, which is inside
+  // the loop's block (it starts at the addi before it).
+  const pages = 60;
+  const { hart, pt, ram } = vm([
+    E.addi(5, 5, 1),
+    E.sb(2, 1, 0),
+    E.addi(1, 1, 1024),
+    E.bne(5, 6, -12),
+    E.ecall(),
+  ], 0x3000);
+  const base = 0x40_0000;
+  setReg(hart, 1, BigInt(base));
+  setReg(hart, 2, 0x77n);
+  setReg(hart, 6, BigInt(4 * pages));
+  setPc(hart, 0x3000n);
+  hart.instret = 0;
+  const mapped: number[] = [];
+  let cause = -1, late = 0;
+  for (;;) {
+    const before = hart.interpreted;
+    cause = hart.run(100_000);
+    if (mapped.length > 10) late += hart.interpreted - before;
+    if (cause !== CAUSE_STORE_PAGE_FAULT) break;
+    assert.equal(sepc(hart), 0x3004n);
+    assert.equal(stval(hart), BigInt(base + 4096 * mapped.length));
+    const pa = pt.alloc();
+    pt.map(base + 4096 * mapped.length, pa, R | W | U);
+    mapped.push(pa);
+    setPc(hart, 0x3004n);
+  }
+  assert.equal(cause, CAUSE_ECALL_U);
+  assert.equal(mapped.length, pages);
+  assert.equal(hart.instret, 16 * pages);
+  for (const pa of mapped) {
+    for (let q = 0; q < 4096; q += 1024) assert.equal(ram.read8(pa + q), 0x77);
+  }
+  // Translated, the resumed store gets a block of its own: the interpreter does not
+  // run the rest of the loop's block after each fault (three instructions each).
+  if (hart.jitThreshold > 0) assert.equal(late, 0);
 });
 
 /**

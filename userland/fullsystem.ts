@@ -283,6 +283,7 @@ export function bootFullSystem(opts: FullSystemOptions): FullSystem {
         boardSteps: board.time,
         regionsCompiled: board.regionsCompiled(),
         regionsShared: board.regionsShared(),
+        interpreted: board.interpreted(),
       };
     },
   };
