@@ -712,9 +712,9 @@ export class Hart {
       // translations, where it is cheap and may pay: a lazy allocator's fault handler
       // comes back to the store that faulted at every new page (usertests' execout).
       const inside = blocks.some((b) => b.slot < slot && slot < b.end);
-      const own = set === SET_U && this.regionCompiles[ri] < INSIDE_COMPILES;
-      if (inside && this.regionIndex[ri] !== 0 && !own) return NO_BLOCK_HERE;
-      if (!inside || own) {
+      const add = !inside || (set === SET_U && this.regionCompiles[ri] < INSIDE_COMPILES);
+      if (!add && this.regionIndex[ri] !== 0) return NO_BLOCK_HERE;
+      if (add) {
         entries.add(slot);
         blocks = findBlocks([0], [...entries], read, ran);
         if (!blocks.some((b) => b.slot === slot)) entries.delete(slot);
