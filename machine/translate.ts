@@ -333,6 +333,77 @@ function countInsts(blocks: Block[]): number {
 }
 
 /**
+ * A byte-copy loop's shape (copyLoop): registers, the step both pointers move by,
+ * and each access's offset from its pointer's value at the block's start.
+ */
+export interface CopyLoop {
+  src: number;
+  dst: number;
+  /** The register each byte passes through (loaded, then stored). */
+  val: number;
+  /** The branch compares `counter` (src or dst) with `bound`, which the loop leaves alone. */
+  counter: number;
+  bound: number;
+  step: number;
+  srcOff: number;
+  dstOff: number;
+  /** lb (sign-extends) rather than lbu. */
+  signed: boolean;
+}
+
+/**
+ * Is block b (a loop on itself) a byte copy, as xv6's memmove compiles either way
+ * round: `lbu v, o(src)` then `sb v, o'(dst)`, `addi src, src, s` and `addi dst, dst,
+ * s` (s = 1 or -1) in any order around them, and `bne` of src or dst against a
+ * register the loop does not write. Its shape, or null.
+ */
+export function copyLoop(b: Block): CopyLoop | null {
+  if (b.insts.length !== 5 || (b.insts[4][0] & 0xff) !== D.OP_BNE) return null;
+  const reg = (w: number, shift: number) => ((w >>> shift) & 0x3f) >> 1;
+  const dest = (w: number) => ((w >>> 8) & 0x7f) >> 1;
+  let load = -1, store = -1;
+  const bumps = new Map<number, number>(); // register -> index of its addi
+  for (let k = 0; k < 4; k++) {
+    const [w, imm] = b.insts[k];
+    const op = w & 0xff;
+    if (op === D.OP_LB || op === D.OP_LBU) {
+      if (load >= 0) return null;
+      load = k;
+    } else if (op === D.OP_SB) {
+      if (store >= 0) return null;
+      store = k;
+    } else if (
+      op === D.OP_ADDI && (imm === 1 || imm === -1) && dest(w) === reg(w, 15) && dest(w) !== 0 &&
+      !bumps.has(dest(w))
+    ) bumps.set(dest(w), k);
+    else return null;
+  }
+  if (load < 0 || store < load) return null;
+  const [lw, lo] = b.insts[load], [sw, so] = b.insts[store];
+  const src = reg(lw, 15), dst = reg(sw, 15), val = dest(lw);
+  const bs = bumps.get(src), bd = bumps.get(dst);
+  if (bs === undefined || bd === undefined || src === dst || reg(sw, 21) !== val) return null;
+  if (val === 0 || val === src || val === dst) return null;
+  const step = b.insts[bs][1];
+  if (b.insts[bd][1] !== step) return null;
+  const a1 = reg(b.insts[4][0], 15), a2 = reg(b.insts[4][0], 21);
+  const counter = a1 === src || a1 === dst ? a1 : a2, bound = counter === a1 ? a2 : a1;
+  if (counter !== src && counter !== dst) return null;
+  if (bound === src || bound === dst || bound === val) return null;
+  return {
+    src,
+    dst,
+    val,
+    counter,
+    bound,
+    step,
+    srcOff: lo + (bs < load ? step : 0),
+    dstOff: so + (bd < store ? step : 0),
+    signed: (lw & 0xff) === D.OP_LB,
+  };
+}
+
+/**
  * The blocks of a group: each listed page swept from its start, and cut into blocks
  * at page starts, after control transfers and untranslatable instructions, and at
  * branch targets. Entry offsets seen at run time that fall inside such a block (an
@@ -626,6 +697,8 @@ class RegionGen {
   private ctx = 0; // local: the context's tag bits
   private ctxTag = 0; // local: the context's bits in a tlbData tag (i64)
   private ctxIdx = 0; // local: the context's bits in a tlbData entry offset
+  private bulkSrc?: number; // local: a bulk copy's source RAM offset (i32)
+  private bulkCount?: number; // local: a bulk copy's byte count (i32)
 
   constructor(blocks: Block[], layout: HartLayout, groupRam: number, inline?: InlineSource) {
     this.blocks = blocks;
@@ -1071,7 +1144,7 @@ class RegionGen {
     this.exitAt(b.slot);
     this.close();
     if (selfLoop) {
-      this.emitBulkFill(b, () => this.jumpTo(b.end, i), () => this.label(`self${i}`));
+      this.emitBulk(b, () => this.jumpTo(b.end, i), () => this.label(`self${i}`));
     }
     const off = this.emitBody(b);
     if (b.control) {
@@ -1083,6 +1156,101 @@ class RegionGen {
       this.jumpTo(b.end, i);
     }
     if (selfLoop) this.close();
+  }
+
+  /** A loop block that runs in bulk when it fills or copies bytes (`again`: its label). */
+  private emitBulk(b: Block, after: () => void, again: () => number): void {
+    this.emitBulkFill(b, after, again);
+    this.emitBulkCopy(b, after, again);
+  }
+
+  /**
+   * A byte-copy loop (copyLoop: xv6's memmove, forwards or backwards): when both
+   * pointers' pages hit in the TLBs (load and store), run as many iterations as fit in
+   * both pages, the budget and the distance to the bound at once with memory.copy,
+   * counting the block's instructions for each, then go round again or on. Bytes that
+   * one iteration would store before a later one loads them (dst just ahead of src)
+   * are left to the loop's own code below, as is any miss: it faults exactly where one
+   * iteration would. The store TLB maps no page the hart watches, so nothing to drop.
+   */
+  private emitBulkCopy(b: Block, after: () => void, again: () => number): void {
+    const c = copyLoop(b);
+    if (c === null) return;
+    const f = this.f, L = this.L, n = b.insts.length, fwd = c.step > 0;
+    const ps = this.bulkSrc ??= f.local(I32), cnt = this.bulkCount ??= f.local(I32);
+    const room = (local: number) => { // bytes from local's offset to its page's end, going step-wise
+      if (fwd) f.i32(4096).get(local).i32(0xfff).op(Op.i32_and, Op.i32_sub);
+      else f.get(local).i32(0xfff).op(Op.i32_and).i32(1).op(Op.i32_add);
+    };
+    const min = (x: number) => { // cnt = min(cnt, x)
+      f.get(x).get(cnt).get(x).get(cnt).op(Op.i32_lt_u, Op.select).set(cnt);
+    };
+    // ps = RAM offset of the first byte loaded, on a load-TLB hit
+    this.rget(c.src);
+    f.i64(c.srcOff, c.srcOff >> 31).op(Op.i64_add).set(this.a);
+    this.tlbCheck(L.loadData, 1);
+    f.op(Op.if, 0x40);
+    this.depth.push("if");
+    this.ramOffset(L.loadData);
+    f.get(this.p).set(ps);
+    // p = RAM offset of the first byte stored, on a store-TLB hit
+    this.rget(c.dst);
+    f.i64(c.dstOff, c.dstOff >> 31).op(Op.i64_add).set(this.a);
+    this.tlbCheck(L.storeData, 1);
+    f.op(Op.if, 0x40);
+    this.depth.push("if");
+    this.ramOffset(L.storeData);
+    // cnt = min(room in either page, (budget - steps) / n, iterations to the bound)
+    room(ps);
+    f.set(cnt);
+    room(this.p);
+    f.set(this.t);
+    min(this.t);
+    f.get(this.budget).get(this.steps).op(Op.i32_sub).i32(n).op(Op.i32_div_s).set(this.t);
+    min(this.t);
+    if (fwd) this.rget(c.bound), this.rget(c.counter);
+    else this.rget(c.counter), this.rget(c.bound);
+    f.op(Op.i64_sub).tee(this.v).get(cnt).op(Op.i64_extend_i32_u, Op.i64_lt_u);
+    f.op(Op.if, 0x40);
+    this.depth.push("if");
+    f.get(this.v).op(Op.i32_wrap_i64).set(cnt);
+    this.close();
+    // At least two iterations, and no byte stored before it is loaded (else as memmove)
+    f.get(cnt).i32(1).op(Op.i32_gt_u);
+    f.get(this.p).get(ps).op(fwd ? Op.i32_le_u : Op.i32_ge_u);
+    if (fwd) f.get(this.p).get(ps).get(cnt).op(Op.i32_add, Op.i32_ge_u, Op.i32_or);
+    else f.get(ps).get(this.p).get(cnt).op(Op.i32_add, Op.i32_ge_u, Op.i32_or);
+    f.op(Op.i32_and);
+    f.op(Op.if, 0x40);
+    this.depth.push("if");
+    if (fwd) f.get(this.p).get(ps).get(cnt).op(0xfc, 0x0a, 0x00, 0x00); // memory.copy
+    else {
+      f.get(this.p).get(cnt).op(Op.i32_sub).i32(1).op(Op.i32_add);
+      f.get(ps).get(cnt).op(Op.i32_sub).i32(1).op(Op.i32_add);
+      f.get(cnt).op(0xfc, 0x0a, 0x00, 0x00);
+    }
+    f.get(this.steps).get(cnt).i32(n).op(Op.i32_mul, Op.i32_add).set(this.steps);
+    for (const r of [c.src, c.dst]) {
+      this.rget(r);
+      f.get(cnt).op(Op.i64_extend_i32_u).op(fwd ? Op.i64_add : Op.i64_sub);
+      this.rset(r);
+    }
+    // v = the last byte loaded
+    f.get(ps).get(cnt).i32(1).op(Op.i32_sub).op(fwd ? Op.i32_add : Op.i32_sub);
+    f.mem(c.signed ? Op.i64_load8_s : Op.i64_load8_u, 0, 0);
+    this.rset(c.val);
+    // Done (the counter reached the bound): the loop's branch falls through; else round.
+    this.rget(c.counter);
+    this.rget(c.bound);
+    f.op(Op.i64_eq);
+    f.op(Op.if, 0x40);
+    this.depth.push("if");
+    after();
+    this.close();
+    f.opU(Op.br, again());
+    this.close();
+    this.close();
+    this.close();
   }
 
   /**
@@ -2075,7 +2243,7 @@ class RegionGen {
     this.depth.push("if");
     this.exitAt(b.slot);
     this.close();
-    if (self !== null) this.emitBulkFill(b, () => jump(b.end, k), () => this.label(self));
+    if (self !== null) this.emitBulk(b, () => jump(b.end, k), () => this.label(self));
     const off = this.emitBody(b);
     if (b.control) {
       const [w, imm] = b.insts[len - 1];

@@ -3,6 +3,7 @@
 
 import { KERNBASE, Ram } from "../machine/ram.ts";
 import { CSR_SATP, CSR_SCAUSE, CSR_SEPC, CSR_STVAL, Hart } from "../machine/hart.ts";
+import { PageTables } from "./bench_hart.ts";
 
 export const M64 = (1n << 64n) - 1n;
 export const CODE_PA = KERNBASE + 0x1000;
@@ -107,3 +108,32 @@ export function runCode(insts: number[], budget = 10_000): number {
 
 export const sx = (v: bigint, bits: number) => BigInt.asIntN(bits, v);
 export const ux = (v: bigint) => BigInt.asUintN(64, v);
+
+/** Page-table permission bits (PTE R, W, X, U) for vm() and the tests' own maps. */
+export const R = 2, W = 4, X = 8, U = 16;
+
+/**
+ * A user address space for `code` at VA `at`: its page and the next mapped (R, X, U)
+ * to two fresh physical pages (pa1, pa2) in Sv39 page tables (pt), satp set.
+ */
+export function vm(code: number[], at: number) {
+  const m = reset();
+  const pt = new PageTables(m.ram, KERNBASE + 0x200_0000);
+  const pa1 = pt.alloc(), pa2 = pt.alloc();
+  pt.map(at & ~0xfff, pa1, R | X | U);
+  pt.map((at & ~0xfff) + 0x1000, pa2, R | X | U);
+  // write code that may run over into the second page
+  const bytes: number[] = [];
+  for (const i of code) {
+    if ((i & 3) === 3) bytes.push(i & 0xff, (i >>> 8) & 0xff, (i >>> 16) & 0xff, i >>> 24);
+    else bytes.push(i & 0xff, (i >>> 8) & 0xff);
+  }
+  for (let k = 0; k < bytes.length; k++) {
+    const va = at + k;
+    const pa = (va & ~0xfff) === (at & ~0xfff) ? pa1 + (va & 0xfff) : pa2 + (va & 0xfff);
+    m.ram.write8(pa, bytes[k]);
+  }
+  const [lo, hi] = pt.satp();
+  m.hart.writeCsr(CSR_SATP, lo, hi);
+  return { ...m, pt, pa1, pa2 };
+}

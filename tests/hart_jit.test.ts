@@ -3,14 +3,7 @@
 // physical page mapped at two addresses, code patching itself inside a block.
 import assert from "./deps.ts";
 import * as E from "./encode.ts";
-import { PageTables } from "./bench_hart.ts";
-import {
-  CAUSE_ECALL_U,
-  CAUSE_STORE_PAGE_FAULT,
-  CSR_SATP,
-  Hart,
-  IRQ_TIMER,
-} from "../machine/hart.ts";
+import { CAUSE_ECALL_U, CAUSE_STORE_PAGE_FAULT, Hart, IRQ_TIMER } from "../machine/hart.ts";
 import { KERNBASE, Ram } from "../machine/ram.ts";
 import { decode32, decodedImm } from "../machine/decode.ts";
 import { buildRegion, findBlocks, HOT_RETURNS } from "../machine/translate.ts";
@@ -20,6 +13,7 @@ import {
   load,
   modeTest,
   pc,
+  R,
   reg,
   reset,
   runCode,
@@ -28,10 +22,13 @@ import {
   setReg,
   stval,
   sx,
+  U,
   ux,
+  vm,
+  W,
+  X,
 } from "./hart_harness.ts";
 
-const R = 2, W = 4, X = 8, U = 16;
 const C = BigInt(CODE_PA);
 
 modeTest("a fault in the middle of a block retires exactly the instructions before it", () => {
@@ -235,28 +232,6 @@ modeTest("code spread over more pages than the decode cache holds still runs rig
   assert.equal(hart.run(10), 8);
   assert.equal(reg(hart, 1), 99n);
 });
-
-function vm(code: number[], at: number) {
-  const m = reset();
-  const pt = new PageTables(m.ram, KERNBASE + 0x200_0000);
-  const pa1 = pt.alloc(), pa2 = pt.alloc();
-  pt.map(at & ~0xfff, pa1, R | X | U);
-  pt.map((at & ~0xfff) + 0x1000, pa2, R | X | U);
-  // write code that may run over into the second page
-  const bytes: number[] = [];
-  for (const i of code) {
-    if ((i & 3) === 3) bytes.push(i & 0xff, (i >>> 8) & 0xff, (i >>> 16) & 0xff, i >>> 24);
-    else bytes.push(i & 0xff, (i >>> 8) & 0xff);
-  }
-  for (let k = 0; k < bytes.length; k++) {
-    const va = at + k;
-    const pa = (va & ~0xfff) === (at & ~0xfff) ? pa1 + (va & 0xfff) : pa2 + (va & 0xfff);
-    m.ram.write8(pa, bytes[k]);
-  }
-  const [lo, hi] = pt.satp();
-  m.hart.writeCsr(CSR_SATP, lo, hi);
-  return { ...m, pt, pa1, pa2 };
-}
 
 modeTest("straight-line code running off the end of a page continues on the next", () => {
   const at = 0x5ff0;
