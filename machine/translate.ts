@@ -33,7 +33,7 @@
 // translated code retires exactly as many instructions as the interpreter would
 // before returning. The byte-fill loop (sb; addi 1; bne) that xv6's memset
 // compiles to runs in bulk, a page at a time, with the same count and the same
-// faults.
+// faults; so does the byte-copy loop of its memmove (copyLoop), either way round.
 //
 // Loads and stores look up the hart's TLB for the set inline (mmu.ts: tlbData): one
 // compare on a hit; a run of them off one base register shares one lookup when its
