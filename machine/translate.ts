@@ -1185,21 +1185,19 @@ class RegionGen {
     const min = (x: number) => { // cnt = min(cnt, x)
       f.get(x).get(cnt).get(x).get(cnt).op(Op.i32_lt_u, Op.select).set(cnt);
     };
+    const hit = (r: number, off: number, data: number) => { // if (TLB hit) { p = RAM offset
+      this.rget(r);
+      f.i64(off, off >> 31).op(Op.i64_add).set(this.a);
+      this.tlbCheck(data, 1);
+      f.op(Op.if, 0x40);
+      this.depth.push("if");
+      this.ramOffset(data);
+    };
     // ps = RAM offset of the first byte loaded, on a load-TLB hit
-    this.rget(c.src);
-    f.i64(c.srcOff, c.srcOff >> 31).op(Op.i64_add).set(this.a);
-    this.tlbCheck(L.loadData, 1);
-    f.op(Op.if, 0x40);
-    this.depth.push("if");
-    this.ramOffset(L.loadData);
+    hit(c.src, c.srcOff, L.loadData);
     f.get(this.p).set(ps);
     // p = RAM offset of the first byte stored, on a store-TLB hit
-    this.rget(c.dst);
-    f.i64(c.dstOff, c.dstOff >> 31).op(Op.i64_add).set(this.a);
-    this.tlbCheck(L.storeData, 1);
-    f.op(Op.if, 0x40);
-    this.depth.push("if");
-    this.ramOffset(L.storeData);
+    hit(c.dst, c.dstOff, L.storeData);
     // cnt = min(room in either page, (budget - steps) / n, iterations to the bound)
     room(ps);
     f.set(cnt);
@@ -1239,18 +1237,26 @@ class RegionGen {
     f.get(ps).get(cnt).i32(1).op(Op.i32_sub).op(fwd ? Op.i32_add : Op.i32_sub);
     f.mem(c.signed ? Op.i64_load8_s : Op.i64_load8_u, 0, 0);
     this.rset(c.val);
-    // Done (the counter reached the bound): the loop's branch falls through; else round.
-    this.rget(c.counter);
-    this.rget(c.bound);
+    this.bulkDone(c.counter, c.bound, after, again);
+    this.close();
+    this.close();
+    this.close();
+  }
+
+  /**
+   * After a bulk run: when the loop's counter reached its bound, its branch falls
+   * through (`after`); else it goes round again (a br to `again`, the loop's label).
+   */
+  private bulkDone(counter: number, bound: number, after: () => void, again: () => number): void {
+    const f = this.f;
+    this.rget(counter);
+    this.rget(bound);
     f.op(Op.i64_eq);
     f.op(Op.if, 0x40);
     this.depth.push("if");
     after();
     this.close();
     f.opU(Op.br, again());
-    this.close();
-    this.close();
-    this.close();
   }
 
   /**
@@ -1328,15 +1334,7 @@ class RegionGen {
     this.close();
     this.exitAt(b.slot, ST_EVENT);
     this.close();
-    // Done (p reached q): the loop's branch falls through; else go round again.
-    this.rget(p);
-    this.rget(q);
-    f.op(Op.i64_eq);
-    f.op(Op.if, 0x40);
-    this.depth.push("if");
-    after();
-    this.close();
-    f.opU(Op.br, again());
+    this.bulkDone(p, q, after, again);
     this.close();
     this.close();
   }
