@@ -670,8 +670,8 @@ export class Hart {
   /**
    * Translate the page at RAM offset pageOff for TLB set `set`, swept from its start,
    * with the block at `slot` among its entries. Returns TRANSLATED (the slot has a
-   * block now) or NO_BLOCK_HERE. With
-   * `moreInlined`, only if the new translation inlines a call the last one did not.
+   * block now) or NO_BLOCK_HERE. With `moreInlined`, only if the new translation
+   * inlines a call the last one did not.
    */
   private translatePage(pageOff: number, slot: number, set: number, moreInlined = false): number {
     const page = pageOff >>> 12;

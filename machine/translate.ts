@@ -317,7 +317,7 @@ function jumpsBack(cbs: Block[], idx: Map<number, number>): boolean {
 function isCall(b: Block): boolean {
   const w = b.insts[b.insts.length - 1][0];
   const op = w & 0xff;
-  return (op === D.OP_JAL || op === D.OP_JALR) && ((w >>> 8) & 0x7f) >> 1 === 1;
+  return (op === D.OP_JAL || op === D.OP_JALR) && rdOf(w) === 1;
 }
 
 /** Does the block end in a plain return (jalr x0, 0(ra))? */
@@ -330,6 +330,21 @@ function isReturn(b: Block): boolean {
 /** Instructions in a list of blocks. */
 function countInsts(blocks: Block[]): number {
   return blocks.reduce((n, b) => n + b.insts.length, 0);
+}
+
+/** A decoded word's destination register (decode.ts keeps each field doubled). */
+function rdOf(w: number): number {
+  return ((w >>> 8) & 0x7f) >> 1;
+}
+
+/** A decoded word's first source register. */
+function rs1Of(w: number): number {
+  return ((w >>> 15) & 0x3f) >> 1;
+}
+
+/** A decoded word's second source register. */
+function rs2Of(w: number): number {
+  return ((w >>> 21) & 0x3f) >> 1;
 }
 
 /**
@@ -359,8 +374,6 @@ export interface CopyLoop {
  */
 export function copyLoop(b: Block): CopyLoop | null {
   if (b.insts.length !== 5 || (b.insts[4][0] & 0xff) !== D.OP_BNE) return null;
-  const reg = (w: number, shift: number) => ((w >>> shift) & 0x3f) >> 1;
-  const dest = (w: number) => ((w >>> 8) & 0x7f) >> 1;
   let load = -1, store = -1;
   const bumps = new Map<number, number>(); // register -> index of its addi
   for (let k = 0; k < 4; k++) {
@@ -373,20 +386,20 @@ export function copyLoop(b: Block): CopyLoop | null {
       if (store >= 0) return null;
       store = k;
     } else if (
-      op === D.OP_ADDI && (imm === 1 || imm === -1) && dest(w) === reg(w, 15) && dest(w) !== 0 &&
-      !bumps.has(dest(w))
-    ) bumps.set(dest(w), k);
+      op === D.OP_ADDI && (imm === 1 || imm === -1) && rdOf(w) === rs1Of(w) && rdOf(w) !== 0 &&
+      !bumps.has(rdOf(w))
+    ) bumps.set(rdOf(w), k);
     else return null;
   }
   if (load < 0 || store < load) return null;
   const [lw, lo] = b.insts[load], [sw, so] = b.insts[store];
-  const src = reg(lw, 15), dst = reg(sw, 15), val = dest(lw);
+  const src = rs1Of(lw), dst = rs1Of(sw), val = rdOf(lw);
   const bs = bumps.get(src), bd = bumps.get(dst);
-  if (bs === undefined || bd === undefined || src === dst || reg(sw, 21) !== val) return null;
+  if (bs === undefined || bd === undefined || src === dst || rs2Of(sw) !== val) return null;
   if (val === 0 || val === src || val === dst) return null;
   const step = b.insts[bs][1];
   if (b.insts[bd][1] !== step) return null;
-  const a1 = reg(b.insts[4][0], 15), a2 = reg(b.insts[4][0], 21);
+  const a1 = rs1Of(b.insts[4][0]), a2 = rs2Of(b.insts[4][0]);
   const counter = a1 === src || a1 === dst ? a1 : a2, bound = counter === a1 ? a2 : a1;
   if (counter !== src && counter !== dst) return null;
   if (bound === src || bound === dst || bound === val) return null;
@@ -531,17 +544,17 @@ function pureOp(op: number): boolean {
  * its last access; k when it would hold fewer than two.
  */
 function runEnd(b: Block, k: number, n: number): number {
-  const base = ((b.insts[k][0] >>> 15) & 0x3f) >> 1;
+  const base = rs1Of(b.insts[k][0]);
   if (accessKind(b.insts[k][0] & 0xff) === 0 || base === 0) return k;
   let lo = Infinity, hi = -Infinity, end = k, accesses = 0;
   for (let m = k; m < n; m++) {
     const [w, imm] = b.insts[m];
-    const op = w & 0xff, rd = ((w >>> 8) & 0x7f) >> 1;
+    const op = w & 0xff, rd = rdOf(w);
     if (pureOp(op)) {
       if (rd === base) break;
       continue;
     }
-    if (accessKind(op) === 0 || ((w >>> 15) & 0x3f) >> 1 !== base) break;
+    if (accessKind(op) === 0 || rs1Of(w) !== base) break;
     lo = Math.min(lo, imm);
     hi = Math.max(hi, imm + accessBytes(op));
     if (hi - lo > 256) break;
@@ -822,8 +835,8 @@ class RegionGen {
       if ((w & 0xff) === D.OP_CSR && ((imm >>> 12) & 7) < 5 && ((imm >>> 15) & 31) !== 0) {
         this.used.add((imm >>> 15) & 31);
       }
-      const rd = ((w >>> 8) & 0x7f) >> 1, a1 = ((w >>> 15) & 0x3f) >> 1;
-      const a2 = ((w >>> 21) & 0x3f) >> 1;
+      const rd = rdOf(w), a1 = rs1Of(w);
+      const a2 = rs2Of(w);
       if (rd !== 32 && rd !== 0) {
         this.used.add(rd);
         this.written.add(rd);
@@ -1271,12 +1284,11 @@ class RegionGen {
   private emitBulkFill(b: Block, after: () => void, again: () => number): void {
     if (b.insts.length !== 3) return;
     const [[w0, i0], [w1, i1], [w2]] = b.insts;
-    const reg = (w: number, shift: number, mask: number) => ((w >>> shift) & mask) >> 1;
-    const p = reg(w0, 15, 0x3f), v = reg(w0, 21, 0x3f);
-    const a1 = reg(w2, 15, 0x3f), a2 = reg(w2, 21, 0x3f);
+    const p = rs1Of(w0), v = rs2Of(w0);
+    const a1 = rs1Of(w2), a2 = rs2Of(w2);
     const q = a1 === p ? a2 : a1;
     const ok = (w0 & 0xff) === D.OP_SB && i0 === 0 && (w1 & 0xff) === D.OP_ADDI && i1 === 1 &&
-      reg(w1, 8, 0x7f) === p && reg(w1, 15, 0x3f) === p && (w2 & 0xff) === D.OP_BNE &&
+      rdOf(w1) === p && rs1Of(w1) === p && (w2 & 0xff) === D.OP_BNE &&
       (a1 === p || a2 === p) && q !== p && p !== 0 && v !== p;
     if (!ok) return;
     const f = this.f, L = this.L;
@@ -1368,7 +1380,7 @@ class RegionGen {
     const acc = run.filter(([w]) => accessKind(w & 0xff) !== 0);
     const lo = Math.min(...acc.map(([, imm]) => imm));
     const hi = Math.max(...acc.map(([w, imm]) => imm + accessBytes(w & 0xff)));
-    const base = ((run[0][0] >>> 15) & 0x3f) >> 1;
+    const base = rs1Of(run[0][0]);
     // A page the store TLB maps may be read too (a writable PTE is readable).
     const data = acc.some(([w]) => accessKind(w & 0xff) === 2) ? L.storeData : L.loadData;
     this.rget(base);
@@ -1388,11 +1400,11 @@ class RegionGen {
       const op = w & 0xff, kind = accessKind(op), lg = Math.log2(accessBytes(op));
       if (kind === 2) {
         f.get(this.p);
-        this.rget(((w >>> 21) & 0x3f) >> 1);
+        this.rget(rs2Of(w));
         f.mem(STORE_OP[op], lg, imm - lo);
       } else if (kind === 1) {
         f.get(this.p).mem(LOAD_OP[op], lg, imm - lo);
-        this.rset(((w >>> 8) & 0x7f) >> 1);
+        this.rset(rdOf(w));
       } else this.emitInst(w, imm, o, j);
       o += w >>> 27;
     }
@@ -1440,9 +1452,9 @@ class RegionGen {
   private emitInst(w: number, imm: number, off: number, k: number): void {
     const f = this.f;
     const op = w & 0xff;
-    const rd = ((w >>> 8) & 0x7f) >> 1;
-    const a1 = ((w >>> 15) & 0x3f) >> 1;
-    const a2 = ((w >>> 21) & 0x3f) >> 1;
+    const rd = rdOf(w);
+    const a1 = rs1Of(w);
+    const a2 = rs2Of(w);
     const ilen = w >>> 27;
     const immHi = imm >> 31;
     const bin = (o: number) => {
@@ -1978,9 +1990,9 @@ class RegionGen {
   private emitControl(w: number, imm: number, off: number, i: number, selfLoop: boolean): void {
     const f = this.f;
     const op = w & 0xff;
-    const rd = ((w >>> 8) & 0x7f) >> 1;
-    const a1 = ((w >>> 15) & 0x3f) >> 1;
-    const a2 = ((w >>> 21) & 0x3f) >> 1;
+    const rd = rdOf(w);
+    const a1 = rs1Of(w);
+    const a2 = rs2Of(w);
     const ilen = w >>> 27;
     const target = off + imm;
     const goTarget = () => {
@@ -2300,9 +2312,9 @@ class RegionGen {
   ): void {
     const f = this.f;
     const op = w & 0xff;
-    const rd = ((w >>> 8) & 0x7f) >> 1;
-    const a1 = ((w >>> 15) & 0x3f) >> 1;
-    const a2 = ((w >>> 21) & 0x3f) >> 1;
+    const rd = rdOf(w);
+    const a1 = rs1Of(w);
+    const a2 = rs2Of(w);
     const ilen = w >>> 27;
     if (op === D.OP_JAL) {
       if (rd !== 0 && rd !== 32) {
